@@ -1,0 +1,27 @@
+# MallBots: `make run` and `make test` are all a bare machine needs (Python 3.11+).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench install lint-imports clean-var
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py run_all
+
+# Tests use their own embedded servers (./var/test, NATS on 14222) so a running `make run` is untouched.
+test: $(STAMP)
+	VAR_DIR=$(CURDIR)/var/test EMBEDDED_NATS_PORT=14222 $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	VAR_DIR=$(CURDIR)/var/bench EMBEDDED_NATS_PORT=14223 $(PY) -m bench $(BENCH_ARGS)
+
+lint-imports: $(STAMP)
+	$(VENV)/bin/lint-imports

@@ -1,0 +1,16 @@
+"""Test set-up shared by every module: real PostgreSQL (pytest-django) and real NATS."""
+
+import pytest
+from django.conf import settings
+
+
+@pytest.fixture
+def nats_url() -> str:
+    return settings.NATS_URL
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()

@@ -1,0 +1,43 @@
+"""The transactional outbox writer (architecture.md §5.4): nothing leaves the process before commit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import connection
+
+from eventstore import codec, schema, store
+from eventstore.repository import RecordedEvent
+
+_INSERT = (
+    "INSERT INTO eventstore_outbox (message_id, name, subject, payload, metadata, sent_at, attempts, last_error)"
+    " VALUES (%s, %s, %s, %s::jsonb, %s::jsonb, %s, 0, '')"
+)
+
+
+def publish(message: Any, *, recorded: RecordedEvent | None = None, subject: str | None = None,
+            headers: dict[str, Any] | None = None) -> str:
+    """Write ``message`` (a registered contract dataclass) to the outbox; return its message id.
+
+    Precondition: inside ``transaction.atomic()`` (raises ``OutboxError`` otherwise). Metadata gets
+    correlation, causation, trace context and actor from the current context; ``recorded`` adds
+    the aggregate type, id, version and ``occurred_at``; ``headers`` adds command/reply keys.
+    """
+    store.require_transaction()
+    metadata = store.event_metadata()
+    if recorded is not None:
+        metadata.update(recorded.metadata)
+        metadata.update({
+            "aggregate_type": recorded.stream_type,
+            "aggregate_id": recorded.stream_id,
+            "aggregate_version": recorded.version,
+            "occurred_at": codec.format_timestamp(recorded.occurred_at),
+        })
+    if headers:
+        metadata.update(headers)
+    message_id = str(uuid.uuid4())
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, [message_id, message.message_name, subject or message.subject,
+                                 codec.dumps(schema.to_dict(message)), codec.dumps(metadata), codec.utcnow()])
+    return message_id

@@ -1,0 +1,89 @@
+"""Load and save event-sourced aggregates (architecture.md §5.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from eventstore import ids, registry, store
+from eventstore.domain import Aggregate, DomainEvent
+from eventstore.errors import NotFound
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """A domain event as handlers see it, after it was appended in the current transaction."""
+
+    event: DomainEvent
+    aggregate: Aggregate
+    stream_type: str
+    stream_id: str
+    version: int
+    event_id: str
+    occurred_at: datetime
+    metadata: dict[str, Any]
+
+
+class Repository(Generic[A]):
+    def __init__(self, aggregate_cls: type[A]):
+        self.cls = aggregate_cls
+
+    def load(self, id: str) -> A:
+        """The aggregate at its latest version. Raises ``NotFound(<thing>)`` for unknown or malformed ids."""
+        aggregate = self.find(id)
+        if aggregate is None:
+            raise NotFound(self.cls.thing)
+        return aggregate
+
+    def find(self, id: str) -> A | None:
+        if not ids.is_valid_id(id):
+            return None
+        cls = self.cls
+        aggregate = cls(id)
+        snapshot = store.read_snapshot(cls.stream_type, id) if cls.snapshot_name else None
+        if snapshot is not None and snapshot[1] == cls.snapshot_name:
+            aggregate.restore_state(snapshot[2])
+            aggregate.version = snapshot[0]
+        rows = store.read(cls.stream_type, id, aggregate.version)
+        if not rows and aggregate.version == 0:
+            return None
+        for row in rows:
+            payload = row.payload
+            if row.event_version != registry.event_class(row.name).version:
+                payload = registry.upcast(row.name, row.event_version, payload)
+            aggregate.apply(registry.event_class(row.name).from_payload(payload))
+            aggregate.version = row.version
+        return aggregate
+
+    def create(self, aggregate: A) -> None:
+        """Save a new aggregate (its stream must not exist yet: else ``ConcurrencyError``)."""
+        self.save(aggregate)
+
+    def save(self, aggregate: A) -> None:
+        """Append the pending events, snapshot if due, and run the in-transaction handlers.
+
+        Precondition: inside ``transaction.atomic()``. Raises ``ConcurrencyError`` on a version clash.
+        """
+        pending = aggregate.pending
+        if not pending:
+            return
+        cls = self.cls
+        before = aggregate.version
+        rows = store.append(
+            cls.stream_type, aggregate.id, before,
+            (store.NewEvent(e.name, e.to_payload(), e.version) for e in pending), thing=cls.thing,
+        )
+        aggregate.pending = []
+        aggregate.version = rows[-1].version
+        every = store.snapshot_every()
+        if cls.snapshot_name and every > 0 and before // every != aggregate.version // every:
+            store.write_snapshot(cls.stream_type, aggregate.id, aggregate.version, cls.snapshot_name,
+                                 aggregate.snapshot_state())
+        for event, row in zip(pending, rows):
+            recorded = RecordedEvent(event, aggregate, cls.stream_type, aggregate.id, row.version,
+                                     row.event_id, row.occurred_at, row.metadata)
+            for handler in registry.handlers_for(event):
+                handler(recorded)

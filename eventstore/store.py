@@ -1,0 +1,130 @@
+"""The append-only event table: raw append and read, with the optimistic-concurrency guard."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, connection
+
+from eventstore import codec, context
+from eventstore.errors import ConcurrencyError, OutboxError
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    name: str
+    payload: dict[str, Any]
+    event_version: int = 1
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    event_id: str
+    version: int
+    name: str
+    event_version: int
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: datetime
+
+
+_INSERT_PREFIX = (
+    "INSERT INTO eventstore_event (event_id, stream_type, stream_id, version, event_name, event_version,"
+    " payload, metadata, occurred_at) VALUES "
+)
+_ROW = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)"
+
+
+def require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise OutboxError("event store and outbox writes must run inside transaction.atomic()")
+
+
+def event_metadata() -> dict[str, Any]:
+    ctx = context.current()
+    metadata = {
+        "correlation_id": ctx.correlation_id,
+        "causation_id": ctx.causation_id,
+        "traceparent": ctx.traceparent,
+        "actor": ctx.actor,
+    }
+    if ctx.tracestate:
+        metadata["tracestate"] = ctx.tracestate
+    return metadata
+
+
+def append(stream_type: str, stream_id: str, expected_version: int, events: Iterable[NewEvent],
+           *, thing: str = "stream") -> list[StoredRow]:
+    """Append ``events`` as versions ``expected_version + 1 …`` in one statement.
+
+    Precondition: inside ``transaction.atomic()``. Raises ``ConcurrencyError`` when another writer
+    already stored one of those versions (unique stream_type, stream_id, version).
+    """
+    require_transaction()
+    events = list(events)
+    if not events:
+        return []
+    metadata = event_metadata()
+    metadata_json = codec.dumps(metadata)
+    occurred_at = codec.utcnow()
+    rows: list[StoredRow] = []
+    params: list[Any] = []
+    for offset, event in enumerate(events, start=1):
+        row = StoredRow(str(uuid.uuid4()), expected_version + offset, event.name, event.event_version,
+                        event.payload, metadata, occurred_at)
+        rows.append(row)
+        params += [row.event_id, stream_type, stream_id, row.version, row.name, row.event_version,
+                   codec.dumps(row.payload), metadata_json, occurred_at]
+    sql = _INSERT_PREFIX + ", ".join([_ROW] * len(rows))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    except IntegrityError as exc:
+        if "eventstore_event_stream_version" in str(exc):
+            raise ConcurrencyError(thing) from exc
+        raise
+    return rows
+
+
+def _json(value: Any) -> Any:
+    return codec.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def read(stream_type: str, stream_id: str, after_version: int = 0) -> list[StoredRow]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT event_id, version, event_name, event_version, payload, metadata, occurred_at"
+            " FROM eventstore_event WHERE stream_type = %s AND stream_id = %s AND version > %s ORDER BY version",
+            [stream_type, stream_id, after_version],
+        )
+        return [StoredRow(str(r[0]), r[1], r[2], r[3], _json(r[4]), _json(r[5]), r[6]) for r in cursor.fetchall()]
+
+
+def read_snapshot(stream_type: str, stream_id: str) -> tuple[int, str, dict[str, Any]] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT version, snapshot_name, state FROM eventstore_snapshot WHERE stream_type = %s AND stream_id = %s",
+            [stream_type, stream_id],
+        )
+        row = cursor.fetchone()
+    return (row[0], row[1], _json(row[2])) if row else None
+
+
+def write_snapshot(stream_type: str, stream_id: str, version: int, snapshot_name: str, state: dict[str, Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO eventstore_snapshot (stream_type, stream_id, version, snapshot_name, state, created_at)"
+            " VALUES (%s, %s, %s, %s, %s::jsonb, now())"
+            " ON CONFLICT (stream_type, stream_id) DO UPDATE SET version = EXCLUDED.version,"
+            " snapshot_name = EXCLUDED.snapshot_name, state = EXCLUDED.state, created_at = now()"
+            " WHERE eventstore_snapshot.version < EXCLUDED.version",
+            [stream_type, stream_id, version, snapshot_name, codec.dumps(state)],
+        )
+
+
+def snapshot_every() -> int:
+    return settings.EVENTSTORE_SNAPSHOT_EVERY

@@ -1,0 +1,68 @@
+"""Toy endpoints for plumbing tests: one per access level, and one with typed fields."""
+
+from django.urls import include, path
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eventstore import rest
+from eventstore.errors import DomainError, NotFound
+from mallbots_site import auth
+
+
+class ItemIn(rest.RequestSerializer):
+    productId = rest.Text()
+    quantity = rest.Integer()
+
+
+class FiltersIn(rest.RequestSerializer):
+    minTotal = rest.Money()
+    after = rest.Timestamp()
+    storeIds = rest.TextList()
+
+
+class TypedIn(rest.RequestSerializer):
+    name = rest.Text()
+    customerId = rest.Text()
+    price = rest.Money()
+    quantity = rest.Integer()
+    enabled = rest.Boolean()
+    items = rest.ObjectList(ItemIn)
+    filters = rest.Object(FiltersIn)
+
+
+class TypedView(APIView):
+    permission_classes = [auth.Public]
+
+    def post(self, request):
+        data = rest.read(TypedIn, request)
+        if data["name"] == "boom":
+            raise RuntimeError("unexpected")
+        if data["name"] == "missing":
+            raise NotFound("widget")
+        if not data["name"].strip():
+            raise DomainError("the widget name cannot be blank")
+        return Response({"echo": {**data, "price": data["price"]}})
+
+
+def level_view(permission):
+    class LevelView(APIView):
+        permission_classes = [permission]
+
+        def get(self, request):
+            return Response({})
+
+    return LevelView.as_view()
+
+
+LEVELS = {
+    "public": auth.Public, "kiosk": auth.Kiosk, "store-staff": auth.StoreStaff, "store-admin": auth.StoreAdmin,
+    "depot-staff": auth.DepotStaff, "depot-admin": auth.DepotAdmin, "bot-depot-staff": auth.BotOrDepotStaff,
+    "bot-depot-admin": auth.BotOrDepotAdmin,
+}
+
+api_patterns = [path("toy/typed", TypedView.as_view())] + [
+    path(f"toy/levels/{name}", level_view(permission)) for name, permission in LEVELS.items()
+]
+urlpatterns = [path("api/", include(api_patterns)), path("", include("mallbots_site.urls"))]
+handler404 = "mallbots_site.errors.not_found_view"
+handler500 = "mallbots_site.errors.server_error_view"

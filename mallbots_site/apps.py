@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MallbotsSiteConfig(AppConfig):
+    name = "mallbots_site"
+    verbose_name = "Access"

@@ -1,0 +1,61 @@
+"""Everything on one host: embedded services, migrations, roles, then all processes supervised."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+from django.conf import settings
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+
+from mallbots_site.supervisor import Child, Supervisor
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Command(BaseCommand):
+    help = "Start embedded PostgreSQL/NATS if needed, migrate, then run web, relay, consumers, scheduler and bots."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bots", type=int, default=settings.BOT_SIM_COUNT)
+        parser.add_argument("--no-bots", action="store_true")
+        parser.add_argument("--web-workers", type=int, default=settings.WEB_WORKERS)
+
+    def handle(self, *args, bots, no_bots, web_workers, **options):
+        commands = get_commands()
+        call_command("migrate", interactive=False, verbosity=0)
+        if "ensure_stream" in commands:
+            call_command("ensure_stream")
+        call_command("setup_roles", verbosity=0)
+        if "setup_schedules" in commands:
+            call_command("setup_schedules")
+
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        sock = listening_socket(settings.WEB_HOST, settings.WEB_PORT)
+        children = [
+            Child(f"web-{n}", [sys.executable, "-m", "daphne", "--fd", str(sock.fileno()), "--proxy-headers",
+                               "mallbots_site.asgi:application"], pass_fds=(sock.fileno(),))
+            for n in range(1, max(1, web_workers) + 1)
+        ]
+        optional = [("relay", ["run_relay"]), ("consumers", ["run_consumers"]), ("qcluster", ["qcluster"])]
+        if not no_bots and bots > 0:
+            optional.append(("bots", ["run_bots", "--count", str(bots)]))
+        children += [Child(name, manage + argv) for name, argv in optional if argv[0] in commands
+                     and (name != "qcluster" or "setup_schedules" in commands)]
+
+        env = dict(os.environ, DATABASE_URL=os.environ["DATABASE_URL"], NATS_URL=os.environ["NATS_URL"],
+                   PYTHONUNBUFFERED="1")
+        self.stdout.write(f"MallBots on http://{settings.WEB_HOST}:{settings.WEB_PORT}/ "
+                          f"(admin /admin/, API docs /api/docs/); Ctrl-C stops everything")
+        Supervisor(children, env, settings.SHUTDOWN_TIMEOUT_SECONDS).run()
+        sock.close()
+        self.stdout.write("stopped")

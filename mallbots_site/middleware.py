@@ -1,0 +1,47 @@
+"""Per-request context: correlation id, trace context, API path normalisation, one log line."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from eventstore import context
+
+logger = logging.getLogger("mallbots.request")
+_KEEP_SLASH: tuple[str, ...] = ()
+
+
+def _uuid_or_none(value: str | None) -> str | None:
+    try:
+        return str(uuid.UUID(value)) if value else None
+    except ValueError:
+        return None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("/api/") and path.endswith("/") and len(path) > 5 and path not in _KEEP_SLASH:
+            request.path_info = path[:-1]
+        request_id = str(uuid.uuid4())
+        correlation_id = _uuid_or_none(request.headers.get("X-Correlation-ID")) or request_id
+        traceparent = request.headers.get("traceparent")
+        ctx = context.MessageContext(
+            correlation_id=correlation_id,
+            causation_id=request_id,
+            traceparent=context.child_traceparent(traceparent) if context.valid_traceparent(traceparent)
+            else context.new_traceparent(),
+            tracestate=request.headers.get("tracestate", ""),
+        )
+        started = time.perf_counter()
+        with context.use(ctx):
+            response = self.get_response(request)
+            response["X-Correlation-ID"] = correlation_id
+            if logger.isEnabledFor(logging.INFO) and not path.startswith("/static/"):
+                logger.info("%s %s %s %.1fms", request.method, path, response.status_code,
+                            (time.perf_counter() - started) * 1000)
+        return response

@@ -1,0 +1,225 @@
+"""MallBots settings: every variable of architecture.md §15, read with django-environ."""
+
+import os
+import secrets
+from pathlib import Path
+
+import environ
+import warnings
+
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+EMBEDDED_NATS_PORT = env.int("EMBEDDED_NATS_PORT", default=4222)
+
+from mallbots_site import embedded  # noqa: E402
+
+embedded.configure(VAR_DIR, EMBEDDED_NATS_PORT)
+
+
+def _secret_key() -> str:
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _secret_key()
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ENVIRONMENT = env.str("ENVIRONMENT", default="development")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "channels",
+    "eventstore",
+    "mallbots_site",
+    "stores",
+    "customers",
+    "baskets",
+    "ordering",
+    "depot",
+    "payments",
+    "notifications",
+    "search",
+]
+
+# Test-only apps (toy publisher/consumer/saga) load under pytest and in the processes its tests start.
+if os.environ.get("PYTEST_VERSION") or env.bool("MALLBOTS_TEST_APPS", default=False):
+    INSTALLED_APPS.append("eventstore.tests.toyapp")
+
+MIDDLEWARE = [
+    "mallbots_site.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mallbots_site.urls"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "mallbots_site.wsgi.application"
+ASGI_APPLICATION = "mallbots_site.asgi.application"
+
+DATABASES = {"default": env.db_url("DATABASE_URL")}
+for _key in ("host", "port"):
+    if _key in DATABASES["default"].get("OPTIONS", {}):
+        DATABASES["default"][_key.upper()] = DATABASES["default"]["OPTIONS"].pop(_key)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_mallbots")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+SERVE_STATIC = env.bool("SERVE_STATIC", default=True)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "mallbots_site.auth.BearerTokenAuthentication",
+        "mallbots_site.auth.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["mallbots_site.errors.AnyJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "mallbots_site.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "COERCE_DECIMAL_TO_STRING": False,
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MallBots API",
+    "DESCRIPTION": "Kiosk, staff and bot API of MallBots, wire-compatible with the Go reference.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Messaging (events.md §1, architecture.md §7–8)
+NATS_URL = env.str("NATS_URL")
+NATS_STREAM = env.str("NATS_STREAM", default="mallbots")
+NATS_STREAM_REPLICAS = env.int("NATS_STREAM_REPLICAS", default=1)
+NATS_DUPLICATE_WINDOW_SECONDS = env.int("NATS_DUPLICATE_WINDOW_SECONDS", default=120)
+NATS_STREAM_MAX_AGE_DAYS = env.int("NATS_STREAM_MAX_AGE_DAYS", default=30)
+
+WEB_HOST = env.str("WEB_HOST", default="127.0.0.1")
+WEB_PORT = env.int("WEB_PORT", default=8080)
+WEB_WORKERS = env.int("WEB_WORKERS", default=2)
+SHUTDOWN_TIMEOUT_SECONDS = env.int("SHUTDOWN_TIMEOUT_SECONDS", default=30)
+
+RELAY_BATCH_SIZE = env.int("RELAY_BATCH_SIZE", default=100)
+RELAY_POLL_INTERVAL_SECONDS = env.float("RELAY_POLL_INTERVAL_SECONDS", default=1.0)
+RELAY_PUBLISH_TIMEOUT_SECONDS = env.float("RELAY_PUBLISH_TIMEOUT_SECONDS", default=5)
+RELAY_MAX_BACKOFF_SECONDS = env.float("RELAY_MAX_BACKOFF_SECONDS", default=30)
+RELAY_STANDBY_POLL_SECONDS = env.float("RELAY_STANDBY_POLL_SECONDS", default=2)
+
+CONSUMER_FETCH_BATCH = env.int("CONSUMER_FETCH_BATCH", default=10)
+CONSUMER_ACK_WAIT_SECONDS = env.int("CONSUMER_ACK_WAIT_SECONDS", default=30)
+CONSUMER_MAX_DELIVER = env.int("CONSUMER_MAX_DELIVER", default=5)
+CONSUMER_BACKOFF_SECONDS = [float(s) for s in env.list("CONSUMER_BACKOFF_SECONDS", default=["1", "2", "5", "10", "30"])]
+
+EVENTSTORE_SNAPSHOT_EVERY = env.int("EVENTSTORE_SNAPSHOT_EVERY", default=50)
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+INBOX_RETENTION_DAYS = env.int("INBOX_RETENTION_DAYS", default=7)
+LAG_WARN_SECONDS = env.int("LAG_WARN_SECONDS", default=60)
+
+BASKET_ABANDON_AFTER_MINUTES = env.int("BASKET_ABANDON_AFTER_MINUTES", default=30)
+SAGA_STEP_TIMEOUT_SECONDS = env.int("SAGA_STEP_TIMEOUT_SECONDS", default=300)
+SAGA_MAX_RESENDS = env.int("SAGA_MAX_RESENDS", default=3)
+
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_WEBHOOK_URL = env.str("SMS_WEBHOOK_URL", default="")
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+BOARD_RECENT_MINUTES = env.int("BOARD_RECENT_MINUTES", default=60)
+
+Q_WORKERS = env.int("Q_WORKERS", default=2)
+Q_CLUSTER = {
+    "name": "mallbots",
+    "workers": Q_WORKERS,
+    "orm": "default",
+    "timeout": 60,
+    "retry": 120,
+    "catch_up": False,
+    "poll": 1,
+}
+
+BOT_SIM_COUNT = env.int("BOT_SIM_COUNT", default=3)
+BOT_SIM_BASE_URL = env.str("BOT_SIM_BASE_URL", default=f"http://{WEB_HOST}:{WEB_PORT}")
+BOT_SIM_POLL_SECONDS = env.float("BOT_SIM_POLL_SECONDS", default=1.0)
+BOT_SIM_TRAVEL_SECONDS = env.float("BOT_SIM_TRAVEL_SECONDS", default=2.0)
+BOT_SIM_PICK_SECONDS = env.float("BOT_SIM_PICK_SECONDS", default=0.5)
+BOT_SIM_UNAVAILABLE_RATE = env.float("BOT_SIM_UNAVAILABLE_RATE", default=0.1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "mallbots_site.logging.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+        "json": {"()": "mallbots_site.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if ENVIRONMENT == "production" else "text",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "asyncio", "pgserver", "nats")},
+}
+
+if ENVIRONMENT == "production":
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)

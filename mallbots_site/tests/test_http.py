@@ -1,0 +1,179 @@
+"""HTTP plumbing: error bodies, type errors, routes, access levels and tokens."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.utils import timezone
+
+from mallbots_site.auth import issue_token
+from mallbots_site.models import ApiToken
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("eventstore.tests.toyapp.api")]
+
+
+def post(client, body, content_type="application/json", **headers):
+    return client.generic("POST", "/api/toy/typed", body, content_type=content_type, **headers)
+
+
+def test_success_parses_camel_and_snake_case_and_numeric_strings(client):
+    response = post(client, '{"name": "w", "customer_id": "c1", "price": "21.689999999999998",'
+                            ' "quantity": "5", "items": [{"product_id": "p", "quantity": 2.0}]}')
+    assert response.status_code == 200
+    echo = response.json()["echo"]
+    assert echo["customerId"] == "c1" and echo["quantity"] == 5 and echo["price"] == 21.69
+    assert echo["items"] == [{"productId": "p", "quantity": 2}]
+    assert response["X-Correlation-ID"]
+
+
+def test_camel_case_wins_and_null_is_absent(client):
+    echo = post(client, '{"name": "w", "customerId": "camel", "customer_id": "snake", "price": null}').json()["echo"]
+    assert echo["customerId"] == "camel" and echo["price"] == 0
+
+
+@pytest.mark.parametrize("body,message,field", [
+    ("{", "the request body is not valid JSON", None),
+    ("[1]", "the request body must be a JSON object", None),
+    ('"text"', "the request body must be a JSON object", None),
+    ('{"name": 5}', "name must be a string", "name"),
+    ('{"price": "abc"}', "price must be a number", "price"),
+    ('{"price": true}', "price must be a number", "price"),
+    ('{"price": 99999999999}', "price is out of range", "price"),
+    ('{"quantity": 1.5}', "quantity must be an integer", "quantity"),
+    ('{"quantity": 2147483648}', "quantity is out of range", "quantity"),
+    ('{"enabled": "yes"}', "enabled must be a boolean", "enabled"),
+    ('{"items": {}}', "items must be a list", "items"),
+    ('{"items": [{"quantity": 1}, {"quantity": "x"}]}', "items[1].quantity must be an integer", "items[1].quantity"),
+    ('{"items": [1]}', "items[0] must be an object", "items[0]"),
+    ('{"filters": []}', "filters must be an object", "filters"),
+    ('{"filters": {"minTotal": "x"}}', "filters.minTotal must be a number", "filters.minTotal"),
+    ('{"filters": {"after": "yesterday"}}', "filters.after must be an RFC 3339 timestamp", "filters.after"),
+    ('{"filters": {"storeIds": [1]}}', "filters.storeIds[0] must be a string", "filters.storeIds[0]"),
+])
+def test_bad_input_gets_400_with_spec_text(client, body, message, field):
+    response = post(client, body)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    payload = response.json()
+    assert payload["code"] == 3 and payload["message"] == message
+    assert payload["details"] == ([] if field is None else [{"field": field, "message": message}])
+
+
+def test_empty_body_is_an_empty_object_and_business_errors_are_400(client):
+    response = post(client, "", content_type="")
+    assert response.status_code == 400
+    assert response.json() == {"code": 3, "message": "the widget name cannot be blank", "details": []}
+
+
+def test_not_found_unknown_route_wrong_method_and_internal_error(client):
+    assert post(client, '{"name": "missing"}').json() == {"code": 5, "message": "widget not found", "details": []}
+    unknown = client.get("/api/nothing/here")
+    assert unknown.status_code == 404 and unknown.json() == {"code": 5, "message": "Not Found", "details": []}
+    wrong = client.delete("/api/toy/typed")
+    assert wrong.status_code == 405 and wrong.json() == {"code": 12, "message": "Method Not Allowed", "details": []}
+    trailing = client.generic("POST", "/api/toy/typed/", "{\"name\": \"w\"}")
+    assert trailing.status_code == 200
+
+
+def test_unexpected_fault_is_500_internal_error(client):
+    client.raise_request_exception = False
+    response = post(client, '{"name": "boom"}')
+    assert response.status_code == 500
+    assert response.json() == {"code": 13, "message": "internal error", "details": []}
+
+
+def make_staff(username, *roles, superuser=False, active=True):
+    call_command("setup_roles", verbosity=0)
+    user = User.objects.create_user(username, password="pw", is_staff=True, is_superuser=superuser, is_active=active)
+    user.groups.set(Group.objects.filter(name__in=roles))
+    return user
+
+
+def bearer(raw):
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+LEVEL_NAMES = ["public", "kiosk", "store-staff", "store-admin", "depot-staff", "depot-admin", "bot-depot-staff",
+               "bot-depot-admin"]
+EXPECTED = {
+    "kiosk": {"public", "kiosk"},
+    "bot": {"public", "bot-depot-staff", "bot-depot-admin"},
+    "store_staff": {"public", "kiosk", "store-staff"},
+    "store_admin": {"public", "kiosk", "store-staff", "store-admin"},
+    "depot_staff": {"public", "kiosk", "depot-staff", "bot-depot-staff"},
+    "depot_admin": {"public", "kiosk", "depot-staff", "depot-admin", "bot-depot-staff", "bot-depot-admin"},
+    "superuser": set(LEVEL_NAMES),
+    "no_role": {"public"},
+}
+
+
+@pytest.mark.parametrize("who", sorted(EXPECTED))
+def test_access_level_matrix(client, who):
+    if who == "kiosk":
+        _, raw = issue_token("kiosk", name="north")
+    elif who == "bot":
+        _, raw = issue_token("bot", bot_id="bot-1")
+    else:
+        roles = () if who in ("superuser", "no_role") else (who,)
+        _, raw = issue_token("staff", user=make_staff(f"u-{who}", *roles, superuser=who == "superuser"))
+    allowed = {name for name in LEVEL_NAMES if client.get(f"/api/toy/levels/{name}", **bearer(raw)).status_code == 200}
+    assert allowed == EXPECTED[who]
+    denied = client.get("/api/toy/levels/depot-admin", **bearer(raw))
+    if "depot-admin" not in allowed:
+        assert denied.status_code == 403 and denied.json()["message"] == "permission denied"
+
+
+def test_missing_and_invalid_credentials(client):
+    none = client.get("/api/toy/levels/kiosk")
+    assert none.status_code == 401 and none.json()["message"] == "authentication required"
+    assert none["WWW-Authenticate"] == "Bearer"
+    for header in ("Bearer nope", "Token abc", "Bearer"):
+        bad = client.get("/api/toy/levels/kiosk", HTTP_AUTHORIZATION=header)
+        assert bad.status_code == 401 and bad.json() == {"code": 16, "message": "invalid token", "details": []}
+
+
+def test_revoked_expired_and_inactive_user_tokens_fail(client):
+    token, raw = issue_token("kiosk", name="k")
+    assert client.get("/api/toy/levels/kiosk", **bearer(raw)).status_code == 200
+    call_command("revoke_token", token.prefix)
+    assert client.get("/api/toy/levels/kiosk", **bearer(raw)).json()["message"] == "invalid token"
+
+    expired, raw_expired = issue_token("kiosk", name="k2", expires_days=1)
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert client.get("/api/toy/levels/kiosk", **bearer(raw_expired)).status_code == 401
+
+    user = make_staff("leaver", "depot_staff")
+    _, raw_staff = issue_token("staff", user=user)
+    assert client.get("/api/toy/levels/depot-staff", **bearer(raw_staff)).status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get("/api/toy/levels/depot-staff", **bearer(raw_staff)).status_code == 401
+
+
+def test_tokens_are_stored_hashed_with_a_prefix():
+    token, raw = issue_token("staff", user=make_staff("hasher", "store_staff"))
+    assert raw.startswith("staff_") and len(raw) == len("staff_") + 40
+    assert token.prefix == raw[:12] and raw not in token.token_hash and len(token.token_hash) == 64
+
+
+def test_session_user_passes_and_unsafe_methods_need_csrf(client):
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    make_staff("desk", "depot_staff")
+    client.login(username="desk", password="pw")
+    assert client.get("/api/toy/levels/depot-staff").status_code == 200
+    strict = Client(enforce_csrf_checks=True)
+    strict.login(username="desk", password="pw")
+    refused = strict.post("/api/toy/typed", '{"name": "w"}', content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["message"].startswith("CSRF Failed")
+    secret = _get_new_csrf_string()
+    strict.cookies["csrftoken"] = secret
+    accepted = strict.post("/api/toy/typed", '{"name": "w"}', content_type="application/json",
+                           HTTP_X_CSRFTOKEN=secret)
+    assert accepted.status_code == 200
+    _, raw = issue_token("kiosk", name="no-csrf")
+    bearer_client = Client(enforce_csrf_checks=True)
+    assert bearer_client.post("/api/toy/typed", '{"name": "w"}', content_type="application/json",
+                              **bearer(raw)).status_code == 200

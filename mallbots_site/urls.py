@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.staticfiles import views as static_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from mallbots_site import health
+
+handler404 = "mallbots_site.errors.not_found_view"
+handler500 = "mallbots_site.errors.server_error_view"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("liveness", health.liveness, name="liveness"),
+    path("readiness", health.readiness, name="readiness"),
+    path("metrics", health.metrics, name="metrics"),
+    path("static/<path:path>", static_views.serve, {"insecure": True}),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+urlpatterns += [
+    path("api/", include(f"{module}.api"))
+    for module in ("stores", "customers", "baskets", "ordering", "depot", "payments", "search")
+]
