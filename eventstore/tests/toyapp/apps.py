@@ -1,3 +1,6 @@
+import importlib
+import importlib.util
+
 from django.apps import AppConfig
 
 
@@ -6,4 +9,6 @@ class ToyAppConfig(AppConfig):
     label = "toyapp"
 
     def ready(self):
-        from eventstore.tests.toyapp import contracts, domain, handlers  # noqa: F401
+        for module in ("contracts", "domain", "handlers", "consumers", "saga"):
+            if importlib.util.find_spec(f"{self.name}.{module}") is not None:
+                importlib.import_module(f"{self.name}.{module}")

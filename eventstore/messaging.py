@@ -1,0 +1,160 @@
+"""Durable consumers: declarations, and the per-message core shared by the NATS runner and ``deliver_all``.
+
+Apps declare their durables in ``AppConfig.ready()``::
+
+    messaging.declare(name="baskets-stores", module="baskets", subject="mallbots.stores.events.Store",
+                      handlers={"storesapi.StoreCreated": handlers.on_store_created, ...})
+
+A handler is ``fn(received: Received) -> None``; it runs inside the message's transaction, after the inbox
+row was inserted. It raises ``RetryLater`` when the target is not ready yet; any exception rolls the
+transaction back and the message is redelivered with backoff, then dead-lettered.
+"""
+
+from __future__ import annotations
+
+import enum
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+from django.db import connection, transaction
+
+from eventstore import codec, context
+from eventstore.envelope import Envelope, MalformedMessage
+
+
+@dataclass(frozen=True)
+class Received:
+    """A consumed message as handlers see it."""
+
+    envelope: Envelope
+    message: Any
+    durable: str
+    delivery: int = 1
+
+    @property
+    def id(self) -> str:
+        return self.envelope.id
+
+    @property
+    def name(self) -> str:
+        return self.envelope.name
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.envelope.metadata
+
+    @property
+    def aggregate_version(self) -> int:
+        return int(self.envelope.metadata.get("aggregate_version") or 0)
+
+
+Handler = Callable[[Received], None]
+
+
+@dataclass(frozen=True)
+class Durable:
+    name: str
+    module: str
+    subject: str
+    handlers: Mapping[str, Handler]
+
+
+_durables: dict[str, Durable] = {}
+
+
+def declare(*, name: str, module: str, subject: str, handlers: Mapping[str, Handler]) -> Durable:
+    """Register a durable pull consumer (one filter subject, one handler per message name)."""
+    existing = _durables.get(name)
+    if existing is not None and (existing.subject != subject or existing.module != module):
+        raise ValueError(f"durable {name} declared twice with different settings")
+    durable = Durable(name=name, module=module, subject=subject, handlers=dict(handlers))
+    _durables[name] = durable
+    return durable
+
+
+def durables(modules: Iterable[str] | None = None) -> list[Durable]:
+    wanted = set(modules) if modules else None
+    return [d for name, d in sorted(_durables.items()) if wanted is None or d.module in wanted]
+
+
+def get_durable(name: str) -> Durable:
+    return _durables[name]
+
+
+class Outcome(enum.Enum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    SKIPPED = "skipped"
+
+
+_INBOX = (
+    "INSERT INTO eventstore_inbox (consumer, message_id, name, subject, payload, metadata, sent_at, received_at)"
+    " VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, now()) ON CONFLICT (consumer, message_id) DO NOTHING"
+)
+
+
+def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1) -> Outcome:
+    """Process one message for ``durable`` in one transaction (architecture.md §6 rule 2).
+
+    A name the durable does not handle is SKIPPED (nothing written). Otherwise the inbox row is inserted
+    first; if (consumer, message id) is already there the message was processed before: DUPLICATE, commit,
+    no second effect. Then the handler runs under the message's context. Raises ``MalformedMessage`` for a
+    payload that does not fit its contract (dead letter at once) and lets every handler error propagate
+    after rollback (the caller naks or dead-letters).
+    """
+    handler = durable.handlers.get(envelope.name)
+    if handler is None:
+        return Outcome.SKIPPED
+    try:
+        message_id = str(uuid.UUID(envelope.id))
+    except ValueError as exc:
+        raise MalformedMessage(f"message id {envelope.id!r} is not a UUID") from exc
+    message = envelope.message()
+    sent_at = _timestamp_or_none(envelope.sent_at)
+    with context.use(context.from_message(message_id, envelope.metadata)), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_INBOX, [durable.name, message_id, envelope.name, envelope.subject,
+                                    codec.dumps(envelope.payload), codec.dumps(envelope.metadata), sent_at])
+            if cursor.rowcount == 0:
+                return Outcome.DUPLICATE
+        handler(Received(envelope=envelope, message=message, durable=durable.name, delivery=delivery))
+    return Outcome.HANDLED
+
+
+def _timestamp_or_none(text: str):
+    try:
+        return codec.parse_timestamp(text) if text else None
+    except ValueError:
+        return None
+
+
+def error_record(exc: BaseException) -> dict[str, str]:
+    return {"type": type(exc).__name__, "text": str(exc),
+            "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-8000:]}
+
+
+def record_dead_letter(durable_name: str, *, envelope: Envelope | None, raw: bytes | str = b"", subject: str = "",
+                       message_id: str = "", deliveries: int, exc: BaseException) -> None:
+    """Write (or refresh) the dead-letter row for a message in its own transaction."""
+    from eventstore.models import DeadLetter
+
+    raw_text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    with transaction.atomic():
+        DeadLetter.objects.update_or_create(
+            consumer=durable_name,
+            message_id=envelope.id if envelope else (message_id or str(uuid.uuid4())),
+            defaults={
+                "name": envelope.name if envelope else "",
+                "subject": envelope.subject if envelope else subject,
+                "payload": envelope.payload if envelope else None,
+                "metadata": envelope.metadata if envelope else None,
+                "raw": "" if envelope else raw_text[:100000],
+                "sent_at": _timestamp_or_none(envelope.sent_at) if envelope else None,
+                "deliveries": deliveries,
+                "error": error_record(exc),
+                "replayed_at": None,
+                "discarded_at": None,
+            },
+        )

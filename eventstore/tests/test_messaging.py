@@ -1,0 +1,125 @@
+"""The consumer core (inbox, transaction, skip/duplicate), commands and replies, deliver_all, capture_outbox."""
+
+import uuid
+
+import pytest
+from django.db import transaction
+
+from eventstore import messaging
+from eventstore.commands import SagaHeaders, send_command
+from eventstore.envelope import MalformedMessage
+from eventstore.models import InboxMessage, OutboxMessage
+from eventstore.repository import Repository
+from eventstore.testing import capture_outbox, deliver_all, envelope_of
+from eventstore.tests.toyapp.consumers import CheckTitle
+from eventstore.tests.toyapp.domain import Counter
+from eventstore.tests.toyapp.models import Fault, Tally
+
+pytestmark = pytest.mark.django_db
+repo = Repository(Counter)
+
+
+def given_counter_with_increments(*steps: int) -> Counter:
+    counter = Counter.open(str(uuid.uuid4()), "c")
+    for by in steps:
+        counter.increment(by)
+    with transaction.atomic():
+        repo.create(counter)
+    return counter
+
+
+def test_capture_outbox_lists_exactly_the_messages_a_block_wrote():
+    given_counter_with_increments(1)
+    with capture_outbox() as captured:
+        given_counter_with_increments(2, 3)
+    assert captured.names == ["toyapi.CounterOpened", "toyapi.CounterIncremented", "toyapi.CounterIncremented"]
+    assert [m.payload["by"] for m in captured.named("toyapi.CounterIncremented")] == [2, 3]
+
+
+def test_deliver_all_runs_consumers_once_per_message_in_order():
+    counter = given_counter_with_increments(1, 2, 3)
+    assert deliver_all() == 4
+    tally = Tally.objects.get(counter_id=counter.id)
+    assert (tally.total, tally.handled, tally.order) == (6, 3, [1, 2, 3])
+    assert not OutboxMessage.objects.filter(published_at__isnull=True).exists()
+
+
+def test_redelivered_message_is_recognised_by_the_inbox_and_has_no_second_effect():
+    counter = given_counter_with_increments(5)
+    durable = messaging.get_durable("toy-counters")
+    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CounterIncremented"))
+    assert messaging.handle(durable, envelope) is messaging.Outcome.HANDLED
+    assert messaging.handle(durable, envelope, delivery=2) is messaging.Outcome.DUPLICATE
+    assert Tally.objects.get(counter_id=counter.id).total == 5
+    assert InboxMessage.objects.filter(consumer="toy-counters").count() == 1
+
+
+def test_unhandled_names_are_skipped_without_an_inbox_row():
+    durable = messaging.get_durable("toy-commands")
+    given_counter_with_increments(1)
+    envelope = envelope_of(OutboxMessage.objects.filter(name="toyapi.CounterIncremented").first())
+    assert messaging.handle(durable, envelope) is messaging.Outcome.SKIPPED
+    assert not InboxMessage.objects.exists()
+
+
+def test_failing_handler_rolls_back_its_inbox_row_and_effects():
+    Fault.objects.create(durable="toy-counters", fail_first_deliveries=1)
+    counter = given_counter_with_increments(4)
+    durable = messaging.get_durable("toy-counters")
+    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CounterIncremented"))
+    with pytest.raises(RuntimeError):
+        messaging.handle(durable, envelope, delivery=1)
+    assert not InboxMessage.objects.filter(consumer="toy-counters").exists()
+    assert messaging.handle(durable, envelope, delivery=2) is messaging.Outcome.HANDLED
+    assert Tally.objects.get(counter_id=counter.id).total == 4
+
+
+def test_payload_that_does_not_fit_its_contract_is_malformed():
+    given_counter_with_increments(1)
+    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CounterIncremented"))
+    broken = envelope.__class__(**{**envelope.__dict__, "payload": {"id": "x", "by": "many"}})
+    with pytest.raises(MalformedMessage):
+        messaging.handle(messaging.get_durable("toy-counters"), broken)
+
+
+def saga_headers():
+    return SagaHeaders(saga_id="s-1", saga_name="toy.Saga", step=2, compensating=False)
+
+
+def test_command_success_reply_copies_command_keys_with_reply_prefix():
+    with transaction.atomic():
+        send_command(CheckTitle(title="hello"), reply_channel="mallbots.toy.replies", saga=saga_headers())
+    [command] = OutboxMessage.objects.all()
+    assert command.subject == "mallbots.toy.commands"
+    assert command.metadata["COMMAND_REPLY_CHANNEL"] == "mallbots.toy.replies"
+    assert command.metadata["COMMAND_SAGA_STEP"] == "2"
+    with capture_outbox() as captured:
+        deliver_all(modules=["toy"])
+    [reply] = captured.messages
+    assert (reply.name, reply.subject, reply.payload) == ("toyapi.TitleChecked", "mallbots.toy.replies", {"length": 5})
+    assert {k: v for k, v in reply.metadata.items() if k.startswith("REPLY_")} == {
+        "REPLY_REPLY_CHANNEL": "mallbots.toy.replies", "REPLY_SAGA_ID": "s-1", "REPLY_SAGA_NAME": "toy.Saga",
+        "REPLY_SAGA_STEP": "2", "REPLY_SAGA_COMPENSATING": "false", "REPLY_OUTCOME": "SUCCESS",
+    }
+    assert reply.metadata["correlation_id"] == command.metadata["correlation_id"]
+    assert reply.metadata["causation_id"] == str(command.message_id)
+
+
+def test_business_rejection_becomes_failure_reply_and_rolls_back_handler_writes():
+    with transaction.atomic():
+        send_command(CheckTitle(title="  "), reply_channel="mallbots.toy.replies", saga=saga_headers())
+    with capture_outbox() as captured:
+        deliver_all(modules=["toy"])
+    [reply] = captured.messages
+    assert (reply.name, reply.payload) == ("am.Failure", {"message": "the title cannot be blank"})
+    assert reply.metadata["REPLY_OUTCOME"] == "FAILURE"
+    assert not Tally.objects.exists()
+
+
+def test_command_without_reply_channel_is_executed_without_reply():
+    with transaction.atomic():
+        send_command(CheckTitle(title="quiet"), reply_channel=None)
+    with capture_outbox() as captured:
+        deliver_all(modules=["toy"])
+    assert captured.messages == []
+    assert Tally.objects.filter(counter_id="title-quiet").exists()
