@@ -1,1 +1,87 @@
-"""baskets: admin."""
+"""Admin for baskets (architecture.md §13): read-only lists for depot roles, the "cancel basket" action
+through ``baskets.services``, each basket's event history; the stores caches for superusers."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from baskets import models, services
+from eventstore import context
+from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
+from eventstore.history import EventHistoryMixin
+from mallbots_site.auth import DEPOT_ADMIN, DEPOT_STAFF, actor_of, has_role
+
+REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
+
+
+class ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BasketItemInline(ReadOnly, admin.TabularInline):
+    model = models.BasketItem
+    fields = ("position", "product_name", "store_name", "price", "quantity", "product_id", "store_id")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(models.Basket)
+class BasketAdmin(ReadOnly, EventHistoryMixin, admin.ModelAdmin):
+    stream_type = "baskets.Basket"
+    list_display = ("id", "customer_id", "status", "total", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("id", "customer_id", "payment_id")
+    fields = ("id", "customer_id", "status", "total", "payment_id", "version", "created_at", "updated_at")
+    inlines = (BasketItemInline,)
+    actions = ("cancel_baskets",)
+
+    def has_module_permission(self, request):
+        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+
+    def has_cancel_permission(self, request) -> bool:
+        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+
+    @admin.action(description="Cancel the selected baskets", permissions=["cancel"])
+    def cancel_baskets(self, request, queryset):
+        canceled = 0
+        with context.use(context.current().with_actor(actor_of(request.user))):
+            for basket in queryset:
+                try:
+                    services.cancel_basket(basket_id=basket.pk)
+                    canceled += 1
+                except REFUSALS as refused:
+                    self.message_user(request, f"{basket}: {refused.message}", messages.ERROR)
+        if canceled:
+            self.message_user(request, f"Baskets cancelled: {canceled}", messages.SUCCESS)
+
+
+class CacheAdmin(ReadOnly, admin.ModelAdmin):
+    """Copies of stores data, for operators (superusers) only."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(models.StoreCache)
+class StoreCacheAdmin(CacheAdmin):
+    list_display = ("id", "name", "participating", "removed", "version")
+    search_fields = ("id", "name")
+
+
+@admin.register(models.ProductCache)
+class ProductCacheAdmin(CacheAdmin):
+    list_display = ("id", "store_id", "name", "price", "removed", "version")
+    search_fields = ("id", "name", "store_id")

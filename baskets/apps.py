@@ -3,3 +3,21 @@ from django.apps import AppConfig
 
 class BasketsConfig(AppConfig):
     name = "baskets"
+
+    def ready(self):
+        from baskets import contracts, domain, handlers  # noqa: F401
+        from eventstore import messaging
+        from stores.contracts import PRODUCT_SUBJECT, STORE_SUBJECT
+
+        messaging.declare(name="baskets-stores", module="baskets", subject=STORE_SUBJECT, handlers={
+            "storesapi.StoreCreated": handlers.on_store_created,
+            "storesapi.StoreParticipationToggled": handlers.on_store_participation_toggled,
+            "storesapi.StoreRebranded": handlers.on_store_rebranded,
+        })
+        messaging.declare(name="baskets-products", module="baskets", subject=PRODUCT_SUBJECT, handlers={
+            "storesapi.ProductAdded": handlers.on_product_added,
+            "storesapi.ProductRebranded": handlers.on_product_rebranded,
+            "storesapi.ProductPriceIncreased": handlers.on_product_price_changed,
+            "storesapi.ProductPriceDecreased": handlers.on_product_price_changed,
+            "storesapi.ProductRemoved": handlers.on_product_removed,
+        })

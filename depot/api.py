@@ -1,1 +1,273 @@
-urlpatterns: list = []
+"""REST endpoints of the depot's shopping lists (api.md §4.6): one view class per path, reads from the read model.
+
+Bot+DepotStaff endpoints let a bot token through the access level; the view then checks, after the
+404, that the list is assigned to that bot (403 ``the shopping list is not assigned to this bot``).
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from depot import domain, models, services
+from eventstore import codec, rest
+from eventstore.errors import Forbidden, NotFound
+from eventstore.ids import is_valid_id
+from eventstore.rest import BadRequest
+from mallbots_site import auth
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 200
+
+# ---------------------------------------------------------------- request bodies
+
+
+class EmptyIn(rest.RequestSerializer):
+    pass
+
+
+class ShoppingItemIn(rest.RequestSerializer):
+    productId = rest.Text()
+    storeId = rest.Text()
+    quantity = rest.Integer()
+
+
+class CreateShoppingListIn(rest.RequestSerializer):
+    orderId = rest.Text()
+    items = rest.ObjectList(ShoppingItemIn)
+
+
+class PickItemIn(rest.RequestSerializer):
+    productId = rest.Text()
+    quantity = rest.Integer()
+
+
+class ItemUnavailableIn(rest.RequestSerializer):
+    productId = rest.Text()
+
+
+# ---------------------------------------------------------------- response bodies
+
+
+class ShoppingItemOut(serializers.Serializer):
+    productId = serializers.CharField(source="product_id")
+    productName = serializers.CharField(source="product_name")
+    quantity = serializers.IntegerField()
+    pickedQuantity = serializers.IntegerField(source="picked_quantity")
+    status = serializers.CharField()
+
+
+class StopOut(serializers.Serializer):
+    storeId = serializers.CharField(source="store_id")
+    storeName = serializers.CharField(source="store_name")
+    storeLocation = serializers.CharField(source="store_location")
+    items = ShoppingItemOut(many=True)
+
+
+class ShoppingListOut(serializers.Serializer):
+    id = serializers.CharField()
+    orderId = serializers.CharField(source="order_id")
+    status = serializers.CharField()
+    assignedBotId = serializers.CharField(source="assigned_bot_id")
+    stops = StopOut(many=True)
+    createdAt = serializers.SerializerMethodField()
+
+    def get_createdAt(self, row) -> str:
+        return codec.format_timestamp(row.created_at)
+
+
+class ShoppingListResponse(serializers.Serializer):
+    shoppingList = ShoppingListOut()
+
+
+class ShoppingListsResponse(serializers.Serializer):
+    shoppingLists = ShoppingListOut(many=True)
+
+
+class DepotIdResponse(serializers.Serializer):
+    id = serializers.CharField()
+
+
+class DepotEmptyResponse(serializers.Serializer):
+    pass
+
+
+class DepotErrorDetail(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class DepotError(serializers.Serializer):
+    code = serializers.IntegerField()
+    message = serializers.CharField()
+    details = DepotErrorDetail(many=True)
+
+
+def responses(success, *errors: int) -> dict:
+    return {200: success, 401: DepotError, 403: DepotError, **{status: DepotError for status in errors}}
+
+
+# ---------------------------------------------------------------- views
+
+
+class Endpoint(APIView):
+    """One API path. A method the path does not serve is a 405 before authentication (api.md §1.4).
+
+    ``permissions_by_method`` gives the access level per HTTP method.
+    """
+
+    permissions_by_method: dict[str, type] = {}
+
+    def initial(self, request, *args, **kwargs):
+        if request.method not in self.allowed_methods:
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+    def get_permissions(self):
+        return [self.permissions_by_method.get(self.request.method, auth.DepotStaff)()]
+
+
+def acting_bot(request) -> str:
+    return auth.bot_id_of(request)
+
+
+def load_row(list_id: str, request) -> models.ShoppingList:
+    """The list's read-model row: 404 if unknown, then 403 if a bot token reads another bot's list."""
+    row = models.ShoppingList.objects.filter(id=list_id).first() if is_valid_id(list_id) else None
+    if row is None:
+        raise NotFound("shopping list")
+    if auth.is_bot(request) and row.assigned_bot_id != auth.bot_id_of(request):
+        raise Forbidden(services.NOT_ASSIGNED_TO_BOT)
+    return row
+
+
+class ShoppingListsApi(Endpoint):
+    permissions_by_method = {"POST": auth.DepotStaff, "GET": auth.DepotStaff}
+
+    @extend_schema(operation_id="createShoppingList", request=CreateShoppingListIn,
+                   responses=responses(DepotIdResponse, 400, 404))
+    def post(self, request):
+        data = rest.read(CreateShoppingListIn, request)
+        lines = [services.Line(product_id=i["productId"], store_id=i["storeId"], quantity=i["quantity"])
+                 for i in data["items"]]
+        return Response({"id": services.create_shopping_list(order_id=data["orderId"], items=lines)})
+
+    @extend_schema(operation_id="listShoppingLists", responses=responses(ShoppingListsResponse, 400), parameters=[
+        OpenApiParameter("status", OpenApiTypes.STR, enum=list(domain.STATUSES)),
+        OpenApiParameter("botId", OpenApiTypes.STR), OpenApiParameter("orderId", OpenApiTypes.STR),
+        OpenApiParameter("limit", OpenApiTypes.INT, description=f"default {DEFAULT_LIMIT}, at most {MAX_LIMIT}"),
+    ])
+    def get(self, request):
+        query = request.query_params
+        rows = models.ShoppingList.objects.all()
+        status = query.get("status", "")
+        if status:
+            if status not in domain.STATUSES:
+                raise BadRequest(f"unknown shopping list status: {status}")
+            rows = rows.filter(status=status)
+        limit = _limit(query.get("limit", ""))
+        if query.get("botId"):
+            rows = rows.filter(assigned_bot_id=query["botId"])
+        if query.get("orderId"):
+            rows = rows.filter(order_id=query["orderId"])
+        rows = rows.order_by("-created_at", "-id")[:limit]
+        return Response(ShoppingListsResponse({"shoppingLists": list(rows)}).data)
+
+
+def _limit(text: str) -> int:
+    if text.strip() == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise BadRequest("limit must be an integer")
+    return DEFAULT_LIMIT if value <= 0 else min(value, MAX_LIMIT)
+
+
+class ShoppingListApi(Endpoint):
+    permissions_by_method = {"GET": auth.BotOrDepotStaff, "POST": auth.DepotStaff, "DELETE": auth.DepotStaff}
+
+    @extend_schema(operation_id="getShoppingList", responses=responses(ShoppingListResponse, 404))
+    def get(self, request, list_id: str):
+        return Response(ShoppingListResponse({"shoppingList": load_row(list_id, request)}).data)
+
+    @extend_schema(operation_id="cancelShoppingList", request=EmptyIn,
+                   responses=responses(DepotEmptyResponse, 400, 404))
+    def post(self, request, list_id: str):
+        rest.read(EmptyIn, request)
+        services.cancel_shopping_list(list_id=list_id)
+        return Response({})
+
+    @extend_schema(operation_id="deleteShoppingList", responses=responses(DepotEmptyResponse, 400, 404))
+    def delete(self, request, list_id: str):
+        services.cancel_shopping_list(list_id=list_id)
+        return Response({})
+
+
+class InitiateShoppingApi(Endpoint):
+    @extend_schema(operation_id="initiateShopping", request=EmptyIn,
+                   responses=responses(DepotEmptyResponse, 400, 404))
+    def put(self, request, list_id: str):
+        rest.read(EmptyIn, request)
+        services.initiate_shopping(list_id=list_id)
+        return Response({})
+
+
+class StartShoppingApi(Endpoint):
+    permissions_by_method = {"PUT": auth.BotOrDepotStaff}
+
+    @extend_schema(operation_id="startShopping", request=EmptyIn,
+                   responses=responses(DepotEmptyResponse, 400, 404))
+    def put(self, request, list_id: str):
+        rest.read(EmptyIn, request)
+        services.start_shopping(list_id=list_id, acting_bot_id=acting_bot(request))
+        return Response({})
+
+
+class PickItemApi(Endpoint):
+    permissions_by_method = {"PUT": auth.BotOrDepotStaff}
+
+    @extend_schema(operation_id="pickItem", request=PickItemIn, responses=responses(DepotEmptyResponse, 400, 404))
+    def put(self, request, list_id: str):
+        data = rest.read(PickItemIn, request)
+        services.pick_item(list_id=list_id, product_id=data["productId"], quantity=data["quantity"],
+                           acting_bot_id=acting_bot(request))
+        return Response({})
+
+
+class ItemUnavailableApi(Endpoint):
+    permissions_by_method = {"PUT": auth.BotOrDepotStaff}
+
+    @extend_schema(operation_id="reportItemUnavailable", request=ItemUnavailableIn,
+                   responses=responses(DepotEmptyResponse, 400, 404))
+    def put(self, request, list_id: str):
+        data = rest.read(ItemUnavailableIn, request)
+        services.report_item_unavailable(list_id=list_id, product_id=data["productId"],
+                                         acting_bot_id=acting_bot(request))
+        return Response({})
+
+
+class CompleteShoppingListApi(Endpoint):
+    permissions_by_method = {"PUT": auth.BotOrDepotStaff}
+
+    @extend_schema(operation_id="completeShoppingList", request=EmptyIn,
+                   responses=responses(DepotEmptyResponse, 400, 404))
+    def put(self, request, list_id: str):
+        rest.read(EmptyIn, request)
+        services.complete_shopping_list(list_id=list_id, acting_bot_id=acting_bot(request))
+        return Response({})
+
+
+urlpatterns = [
+    path("depot/shopping", ShoppingListsApi.as_view()),
+    path("depot/shopping/<str:list_id>", ShoppingListApi.as_view()),
+    path("depot/shopping/<str:list_id>/initiate", InitiateShoppingApi.as_view()),
+    path("depot/shopping/<str:list_id>/start", StartShoppingApi.as_view()),
+    path("depot/shopping/<str:list_id>/pickItem", PickItemApi.as_view()),
+    path("depot/shopping/<str:list_id>/itemUnavailable", ItemUnavailableApi.as_view()),
+    path("depot/shopping/<str:list_id>/complete", CompleteShoppingListApi.as_view()),
+]

@@ -3,3 +3,30 @@ from django.apps import AppConfig
 
 class DepotConfig(AppConfig):
     name = "depot"
+    verbose_name = "Depot"
+
+    def ready(self):
+        from depot import contracts, domain, handlers  # noqa: F401
+        from eventstore import messaging
+        from ordering import contracts as ordering_contracts
+        from stores import contracts as stores_contracts
+
+        messaging.declare(name="depot-commands", module="depot", subject=contracts.COMMANDS_SUBJECT, handlers={
+            "depotapi.CreateShoppingListCommand": handlers.on_create_shopping_list,
+            "depotapi.InitiateShoppingCommand": handlers.on_initiate_shopping,
+            "depotapi.CancelShoppingListCommand": handlers.on_cancel_shopping_list,
+        })
+        messaging.declare(name="depot-orders", module="depot", subject=ordering_contracts.ORDER_EVENTS, handlers={
+            "ordersapi.OrderRejected": handlers.on_order_closed,
+            "ordersapi.OrderCanceled": handlers.on_order_closed,
+        })
+        messaging.declare(name="depot-stores", module="depot", subject=stores_contracts.STORE_SUBJECT, handlers={
+            "storesapi.StoreCreated": handlers.on_store_created,
+            "storesapi.StoreParticipationToggled": handlers.on_store_participation_toggled,
+            "storesapi.StoreRebranded": handlers.on_store_rebranded,
+        })
+        messaging.declare(name="depot-products", module="depot", subject=stores_contracts.PRODUCT_SUBJECT, handlers={
+            "storesapi.ProductAdded": handlers.on_product_added,
+            "storesapi.ProductRebranded": handlers.on_product_rebranded,
+            "storesapi.ProductRemoved": handlers.on_product_removed,
+        })

@@ -1,1 +1,161 @@
-"""depot: handlers."""
+"""Depot handlers.
+
+In-transaction (``@handles``): the shopping-list read-model projections (the only writers of
+``depot.models.ShoppingList``) and the translation to ``depotapi`` integration events (outbox).
+
+Broker (durables declared in ``depot.apps``): the saga's commands (``depot-commands``), order
+cancellation and rejection (``depot-orders``), and the stores caches (``depot-stores``,
+``depot-products``).
+"""
+
+from __future__ import annotations
+
+from depot import caches, contracts, domain, services
+from depot.models import ShoppingList as ShoppingListRow
+from eventstore import outbox
+from eventstore.commands import command_handler
+from eventstore.messaging import Received
+from eventstore.registry import handles
+from eventstore.repository import RecordedEvent
+
+# --- projections -------------------------------------------------------------------------------
+
+
+@handles(domain.ShoppingListCreated)
+def project_created(recorded: RecordedEvent) -> None:
+    event = recorded.event
+    stops = [{"store_id": s.store_id, "store_name": s.store_name, "store_location": s.store_location,
+              "items": [{"product_id": i.product_id, "product_name": i.product_name, "quantity": i.quantity,
+                         "picked_quantity": 0, "status": domain.ITEM_PENDING} for i in s.items]}
+             for s in event.stops]
+    ShoppingListRow.objects.create(id=recorded.stream_id, order_id=event.order_id, status=domain.PENDING,
+                                   assigned_bot_id="", stops=stops, created_at=recorded.occurred_at,
+                                   updated_at=recorded.occurred_at, version=recorded.version)
+
+
+_STATUS_AFTER = {
+    domain.ShoppingListInitiated: domain.AVAILABLE,
+    domain.ShoppingListAssigned: domain.ASSIGNED,
+    domain.ShoppingListStarted: domain.ACTIVE,
+    domain.ShoppingListCompleted: domain.COMPLETED,
+    domain.ShoppingListCanceled: domain.CANCELED,
+}
+
+
+@handles(*_STATUS_AFTER)
+def project_status(recorded: RecordedEvent) -> None:
+    fields = {"status": _STATUS_AFTER[type(recorded.event)], "version": recorded.version,
+              "updated_at": recorded.occurred_at}
+    if isinstance(recorded.event, domain.ShoppingListAssigned):
+        fields["assigned_bot_id"] = recorded.event.bot_id
+    ShoppingListRow.objects.filter(id=recorded.stream_id).update(**fields)
+
+
+@handles(domain.ShoppingListItemPicked, domain.ShoppingListItemUnavailable)
+def project_item_report(recorded: RecordedEvent) -> None:
+    event = recorded.event
+    picked = isinstance(event, domain.ShoppingListItemPicked)
+    row = ShoppingListRow.objects.select_for_update().get(id=recorded.stream_id)
+    for stop in row.stops:
+        for item in stop["items"]:
+            if item["product_id"] == event.product_id:
+                item["picked_quantity"] = event.quantity if picked else 0
+                item["status"] = domain.ITEM_PICKED if picked else domain.ITEM_UNAVAILABLE
+    ShoppingListRow.objects.filter(id=row.id).update(stops=row.stops, version=recorded.version,
+                                                     updated_at=recorded.occurred_at)
+
+
+# --- integration events ------------------------------------------------------------------------
+
+
+@handles(domain.ShoppingListStarted)
+def publish_started(recorded: RecordedEvent) -> None:
+    shopping_list = recorded.aggregate
+    outbox.publish(contracts.ShoppingListStarted(id=recorded.stream_id, order_id=shopping_list.order_id,
+                                                 bot_id=shopping_list.assigned_bot_id), recorded=recorded)
+
+
+@handles(domain.ShoppingListItemUnavailable)
+def publish_item_unavailable(recorded: RecordedEvent) -> None:
+    event = recorded.event
+    outbox.publish(contracts.ShoppingListItemUnavailable(
+        id=recorded.stream_id, order_id=recorded.aggregate.order_id, store_id=event.store_id,
+        product_id=event.product_id, quantity=event.quantity), recorded=recorded)
+
+
+@handles(domain.ShoppingListCompleted)
+def publish_completed(recorded: RecordedEvent) -> None:
+    shopping_list = recorded.aggregate
+    items = tuple(contracts.CompletedItem(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity,
+                                          picked_quantity=i.picked_quantity) for i in shopping_list.items)
+    outbox.publish(contracts.ShoppingListCompleted(id=recorded.stream_id, order_id=shopping_list.order_id,
+                                                   items=items), recorded=recorded)
+
+
+@handles(domain.ShoppingListCanceled)
+def publish_canceled(recorded: RecordedEvent) -> None:
+    outbox.publish(contracts.ShoppingListCanceled(id=recorded.stream_id, order_id=recorded.aggregate.order_id),
+                   recorded=recorded)
+
+
+# --- depot-commands ----------------------------------------------------------------------------
+
+
+@command_handler
+def on_create_shopping_list(received: Received) -> contracts.CreatedShoppingListReply:
+    command = received.message
+    lines = [services.Line(product_id=i.product_id, store_id=i.store_id, quantity=i.quantity) for i in command.items]
+    list_id = services.create_shopping_list(order_id=command.order_id, items=lines, existing_ok=True)
+    return contracts.CreatedShoppingListReply(id=list_id)
+
+
+@command_handler
+def on_initiate_shopping(received: Received) -> None:
+    services.initiate_shopping(list_id=received.message.id, by_saga=True)
+
+
+@command_handler
+def on_cancel_shopping_list(received: Received) -> None:
+    services.cancel_shopping_list_for_saga(list_id=received.message.id)
+
+
+# --- depot-orders ------------------------------------------------------------------------------
+
+
+def on_order_closed(received: Received) -> None:
+    """OrderRejected / OrderCanceled: cancel the order's open shopping list, if any."""
+    services.cancel_shopping_list_for_order(order_id=received.message.id)
+
+
+# --- depot-stores / depot-products -------------------------------------------------------------
+
+
+def on_store_created(received: Received) -> None:
+    event = received.message
+    caches.store_created(store_id=event.id, name=event.name, location=event.location,
+                         version=received.aggregate_version)
+
+
+def on_store_participation_toggled(received: Received) -> None:
+    event = received.message
+    caches.store_changed(store_id=event.id, version=received.aggregate_version, participating=event.participating)
+
+
+def on_store_rebranded(received: Received) -> None:
+    event = received.message
+    caches.store_changed(store_id=event.id, version=received.aggregate_version, name=event.name)
+
+
+def on_product_added(received: Received) -> None:
+    event = received.message
+    caches.product_added(product_id=event.id, store_id=event.store_id, name=event.name,
+                         version=received.aggregate_version)
+
+
+def on_product_rebranded(received: Received) -> None:
+    event = received.message
+    caches.product_changed(product_id=event.id, version=received.aggregate_version, name=event.name)
+
+
+def on_product_removed(received: Received) -> None:
+    caches.product_removed(product_id=received.message.id, version=received.aggregate_version)

@@ -1,1 +1,186 @@
-"""depot: services."""
+"""Shopping-list use cases (product.md F6, F7, F10, §6.6). Each runs in one transaction.
+
+Every function loads the list (``NotFound`` → 404 / Failure ``shopping list not found``), calls the
+domain (``DomainError`` → 400 / Failure) and saves it; the read model and the integration events are
+written in the same transaction by ``depot.handlers``. A concurrent writer makes the save raise
+``ConcurrencyError``. ``acting_bot_id`` is the bot of a bot token (``""`` for staff): a bot may act
+only on the list assigned to it (``Forbidden``, checked right after loading).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from depot import caches, domain
+from depot.domain import ShoppingList
+from depot.models import ShoppingList as ShoppingListRow
+from eventstore.errors import DomainError, Forbidden, NotFound
+from eventstore.ids import new_id
+from eventstore.repository import Repository
+
+NOT_ASSIGNED_TO_BOT = "the shopping list is not assigned to this bot"
+
+shopping_lists = Repository(ShoppingList)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One requested item of a create request."""
+
+    product_id: str
+    store_id: str
+    quantity: int
+
+
+def create_shopping_list(*, order_id: str, items: list[Line], existing_ok: bool = False) -> str:
+    """Create the pending list of an order; returns its id. Emits ShoppingListCreated.
+
+    Checks, in order: E9, E10; per line E14, E11/E12, store exists, product exists (not removed),
+    E13, E1; then one list per order: E8, or with ``existing_ok`` (the saga command) the id of the
+    order's existing list, which is returned before the lines are checked so a repeated command is
+    answered the same way. Holds the transaction-scoped advisory lock of the order id, so two
+    creates for one order are serialised; the unique ``order_id`` of the read model backs it up.
+    """
+    with transaction.atomic():
+        domain.check_request(order_id, len(items))
+        _lock_order(order_id)
+        existing = ShoppingListRow.objects.filter(order_id=order_id).values_list("id", flat=True).first()
+        if existing and existing_ok:
+            return existing
+        resolved = [_resolve(line) for line in items]
+        if existing:
+            raise DomainError(domain.ORDER_HAS_LIST)
+        shopping_list = ShoppingList.create(new_id(), order_id=order_id, items=resolved)
+        shopping_lists.create(shopping_list)
+    return shopping_list.id
+
+
+def _lock_order(order_id: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"depot-order:{order_id}"])
+
+
+def _resolve(line: Line) -> domain.NewItem:
+    domain.check_line(line.product_id, line.store_id, line.quantity)
+    store = caches.store(line.store_id)
+    if store is None:
+        raise NotFound("store")
+    product = caches.product(line.product_id)
+    if product is None:
+        raise NotFound("product")
+    domain.check_source(store_id=store.id, product_store_id=product.store_id, participating=store.participating)
+    return domain.NewItem(store_id=store.id, store_name=store.name, store_location=store.location,
+                          product_id=product.id, product_name=product.name, quantity=line.quantity)
+
+
+def initiate_shopping(*, list_id: str, by_saga: bool = False) -> None:
+    """Make a pending list available for dispatch. Emits ShoppingListInitiated.
+
+    Staff: E2 unless pending. Saga (``by_saga``): ``=`` once past pending, E2 when canceled.
+    """
+    with transaction.atomic():
+        shopping_list = shopping_lists.load(list_id)
+        if by_saga:
+            shopping_list.initiate_for_saga()
+        else:
+            shopping_list.initiate()
+        shopping_lists.save(shopping_list)
+
+
+def assign_shopping_list(*, list_id: str, bot_id: str) -> None:
+    """Give an available list to a bot (E3 otherwise). Emits ShoppingListAssigned.
+
+    The bot's side (exists, idle, BotAssigned) joins this transaction when the Bot aggregate exists.
+    """
+    with transaction.atomic():
+        shopping_list = shopping_lists.load(list_id)
+        shopping_list.assign(bot_id)
+        shopping_lists.save(shopping_list)
+
+
+def start_shopping(*, list_id: str, acting_bot_id: str = "") -> None:
+    """assigned → active (``=`` when active, E4 otherwise). Emits ShoppingListStarted."""
+    with transaction.atomic():
+        shopping_list = _load_for(list_id, acting_bot_id)
+        shopping_list.start()
+        shopping_lists.save(shopping_list)
+
+
+def pick_item(*, list_id: str, product_id: str, quantity: int, acting_bot_id: str = "") -> None:
+    """Set an item's picked quantity. Checks E5, 404 ``item not found``, E11/E12, E15. Emits ShoppingListItemPicked."""
+    with transaction.atomic():
+        shopping_list = _load_for(list_id, acting_bot_id)
+        shopping_list.pick_item(product_id, quantity)
+        shopping_lists.save(shopping_list)
+
+
+def report_item_unavailable(*, list_id: str, product_id: str, acting_bot_id: str = "") -> None:
+    """Picked quantity := 0. Checks E5, 404 ``item not found``. Emits ShoppingListItemUnavailable."""
+    with transaction.atomic():
+        shopping_list = _load_for(list_id, acting_bot_id)
+        shopping_list.report_unavailable(product_id)
+        shopping_lists.save(shopping_list)
+
+
+def complete_shopping_list(*, list_id: str, acting_bot_id: str = "") -> None:
+    """active → completed (E6 otherwise); never-reported items become unavailable; the bot is released.
+
+    Emits ShoppingListItemUnavailable per never-reported item, then ShoppingListCompleted.
+    """
+    with transaction.atomic():
+        shopping_list = _load_for(list_id, acting_bot_id)
+        bot_id = shopping_list.complete()
+        shopping_lists.save(shopping_list)
+        _release_bot(bot_id=bot_id, list_id=list_id)
+
+
+def cancel_shopping_list(*, list_id: str) -> None:
+    """Staff: cancel an open list (E7 when completed or canceled); its bot is released. Emits ShoppingListCanceled."""
+    with transaction.atomic():
+        shopping_list = shopping_lists.load(list_id)
+        bot_id = shopping_list.cancel()
+        shopping_lists.save(shopping_list)
+        _release_bot(bot_id=bot_id, list_id=list_id)
+
+
+def cancel_shopping_list_for_saga(*, list_id: str) -> None:
+    """Saga compensation: cancel (``=`` when already canceled, E7 when completed). Emits ShoppingListCanceled."""
+    with transaction.atomic():
+        shopping_list = shopping_lists.load(list_id)
+        bot_id = shopping_list.cancel_for_saga()
+        shopping_lists.save(shopping_list)
+        _release_bot(bot_id=bot_id, list_id=list_id)
+
+
+def cancel_shopping_list_for_order(*, order_id: str) -> None:
+    """The order was cancelled or rejected: cancel its open list; no list or a closed one → nothing.
+
+    Emits ShoppingListCanceled.
+    """
+    with transaction.atomic():
+        list_id = ShoppingListRow.objects.filter(order_id=order_id).values_list("id", flat=True).first()
+        if list_id is None:
+            return
+        shopping_list = shopping_lists.load(list_id)
+        bot_id = shopping_list.cancel_for_order()
+        shopping_lists.save(shopping_list)
+        _release_bot(bot_id=bot_id, list_id=list_id)
+
+
+def _load_for(list_id: str, acting_bot_id: str) -> ShoppingList:
+    shopping_list = shopping_lists.load(list_id)
+    if acting_bot_id and shopping_list.assigned_bot_id != acting_bot_id:
+        raise Forbidden(NOT_ASSIGNED_TO_BOT)
+    return shopping_list
+
+
+def _release_bot(*, bot_id: str, list_id: str) -> None:
+    """Seam for the Bot aggregate: release ``bot_id`` (``""`` = no bot) from ``list_id`` in this transaction.
+
+    Bots are not event-sourced yet, so there is nothing to release; the bot module will load the bot
+    here, record BotReleased and run dispatch.
+    """
+    if not bot_id:
+        return

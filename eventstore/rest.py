@@ -239,3 +239,4 @@ def read(serializer_class: type[RequestSerializer], request) -> dict:
 def money_field(**kwargs) -> serializers.DecimalField:
     """Response field: money as a JSON number."""
     return serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False, **kwargs)
+

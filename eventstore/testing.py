@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 from django.db.models import Max
 from django.utils import timezone
@@ -28,39 +28,50 @@ class Delivery:
     attempts: int = 0
 
 
-def deliver_all(*, modules: list[str] | None = None, max_rounds: int = 50, max_retries: int = 20) -> int:
+def deliver_all(*, modules: list[str] | None = None, until: Callable[[], bool] | None = None,
+                max_rounds: int = 200, max_retries: int = 20) -> int:
     """Deliver unpublished outbox rows, in position order, to every declared durable on their subject.
 
-    Rows are marked published as they are taken. Each delivery goes through ``messaging.handle`` (inbox
+    Each row is marked published as it is taken. Each delivery goes through ``messaging.handle`` (inbox
     first, one transaction), exactly like the NATS consumer runner. A handler raising ``RetryLater`` is
     retried after the other messages of the round (at most ``max_retries`` times); other errors propagate.
-    Repeats until nothing is left; returns the number of handled deliveries.
+    ``until()`` is checked before each row: when it is true delivery stops and the remaining rows stay
+    unpublished. Repeats until nothing is left; returns the number of handled deliveries.
     """
     targets = durables(modules)
     waiting: list[Delivery] = []
     handled = 0
     for _ in range(max_rounds):
         rows = list(OutboxMessage.objects.filter(published_at__isnull=True).order_by("position"))
-        if rows:
-            OutboxMessage.objects.filter(position__in=[r.position for r in rows]).update(published_at=timezone.now())
-        queue = waiting + [Delivery(d, envelope_of(r)) for r in rows for d in targets if d.subject == r.subject]
-        if not queue:
+        if not rows and not waiting:
             return handled
-        waiting = []
-        progress = bool(rows)
-        for item in queue:
-            item.attempts += 1
-            try:
-                handle(item.durable, item.envelope, delivery=item.attempts)
-                handled += 1
-                progress = True
-            except RetryLater:
-                if item.attempts >= max_retries:
-                    raise
-                waiting.append(item)
-        if not progress and not rows:
+        progress = False
+        retry, waiting = waiting, []
+        for item in retry:
+            handled, progress = _attempt(item, waiting, max_retries, handled, progress)
+        for row in rows:
+            if until is not None and until():
+                return handled
+            OutboxMessage.objects.filter(position=row.position).update(published_at=timezone.now())
+            progress = True
+            for durable in targets:
+                if durable.subject == row.subject:
+                    handled, _ = _attempt(Delivery(durable, envelope_of(row)), waiting, max_retries, handled, True)
+        if not progress:
             raise RetryLater(f"{len(waiting)} message(s) still waiting: {[w.envelope.name for w in waiting]}")
     raise RuntimeError("deliver_all did not settle")
+
+
+def _attempt(item: Delivery, waiting: list[Delivery], max_retries: int, handled: int, progress: bool):
+    item.attempts += 1
+    try:
+        handle(item.durable, item.envelope, delivery=item.attempts)
+    except RetryLater:
+        if item.attempts >= max_retries:
+            raise
+        waiting.append(item)
+        return handled, progress
+    return handled + 1, True
 
 
 @dataclass

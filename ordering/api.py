@@ -1,1 +1,113 @@
-urlpatterns: list = []
+"""Ordering REST endpoints (api.md §4.4): one APIView per operation."""
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+
+from eventstore import rest
+from eventstore.errors import NotFound
+from eventstore.ids import is_valid_id
+from eventstore.views import Endpoint
+from mallbots_site import auth
+from ordering import models, services
+from ordering.domain import CUSTOMER, STAFF
+
+
+class OrderItemIn(rest.RequestSerializer):
+    storeId = rest.Text()
+    productId = rest.Text()
+    storeName = rest.Text()
+    productName = rest.Text()
+    price = rest.Money()
+    quantity = rest.Integer()
+
+
+class CreateOrderIn(rest.RequestSerializer):
+    items = rest.ObjectList(OrderItemIn)
+    customerId = rest.Text()
+    paymentId = rest.Text()
+
+
+class OrderItemOut(serializers.Serializer):
+    storeId = serializers.CharField(source="store_id")
+    productId = serializers.CharField(source="product_id")
+    storeName = serializers.CharField(source="store_name")
+    productName = serializers.CharField(source="product_name")
+    price = rest.money_field()
+    quantity = serializers.IntegerField()
+
+
+class OrderOut(serializers.Serializer):
+    id = serializers.CharField()
+    customerId = serializers.CharField(source="customer_id")
+    paymentId = serializers.CharField(source="payment_id")
+    items = OrderItemOut(many=True)
+    status = serializers.CharField()
+    shoppingId = serializers.CharField(source="shopping_id")
+    invoiceId = serializers.CharField(source="invoice_id")
+    total = rest.money_field()
+
+
+IdOut = inline_serializer("OrderIdResponse", {"id": serializers.CharField()})
+Empty = inline_serializer("OrderEmptyResponse", {})
+
+
+def load_row(order_id: str) -> models.Order:
+    row = models.Order.objects.filter(id=order_id).first() if is_valid_id(order_id) else None
+    if row is None:
+        raise NotFound("order")
+    return row
+
+
+class CreateOrderView(Endpoint):
+    permission_classes = [auth.Kiosk]
+
+    @extend_schema(operation_id="createOrder", request=CreateOrderIn, responses=IdOut)
+    def post(self, request):
+        data = rest.read(CreateOrderIn, request)
+        items = [{"product_id": i["productId"], "store_id": i["storeId"], "store_name": i["storeName"],
+                  "product_name": i["productName"], "price": i["price"], "quantity": i["quantity"]}
+                 for i in data["items"]]
+        order_id = services.create_order(customer_id=data["customerId"], payment_id=data["paymentId"], items=items)
+        return Response({"id": order_id})
+
+
+class OrderView(Endpoint):
+    permission_classes = [auth.Kiosk]
+
+    @extend_schema(operation_id="getOrder", responses=inline_serializer("GetOrderResponse", {"order": OrderOut()}))
+    def get(self, request, order_id):
+        return Response({"order": OrderOut(load_row(order_id)).data})
+
+    @extend_schema(operation_id="cancelOrder", request=None, responses=Empty)
+    def delete(self, request, order_id):
+        services.cancel_order(order_id=order_id, reason=CUSTOMER if auth.is_kiosk(request) else STAFF)
+        return Response({})
+
+
+class ReadyOrderView(Endpoint):
+    permission_classes = [auth.DepotStaff]
+
+    @extend_schema(operation_id="readyOrder", request=None, responses=Empty)
+    def put(self, request, order_id):
+        services.ready_order(order_id=order_id)
+        return Response({})
+
+
+class CompleteOrderView(Endpoint):
+    permission_classes = [auth.DepotStaff]
+
+    @extend_schema(operation_id="completeOrder", request=None, responses=Empty)
+    def put(self, request, order_id):
+        services.complete_order(order_id=order_id)
+        return Response({})
+
+
+urlpatterns = [
+    path("ordering", CreateOrderView.as_view(), name="ordering-create"),
+    path("ordering/<str:order_id>", OrderView.as_view(), name="ordering-order"),
+    path("ordering/<str:order_id>/ready", ReadyOrderView.as_view(), name="ordering-ready"),
+    path("ordering/<str:order_id>/complete", CompleteOrderView.as_view(), name="ordering-complete"),
+]

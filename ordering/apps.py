@@ -3,3 +3,20 @@ from django.apps import AppConfig
 
 class OrderingConfig(AppConfig):
     name = "ordering"
+
+    def ready(self):
+        from eventstore import messaging, sagas
+        from ordering import contracts, handlers, saga  # noqa: F401
+
+        messaging.declare(name="ordering-baskets", module="ordering", subject="mallbots.baskets.events.Basket",
+                          handlers={"basketsapi.BasketCheckedOut": handlers.on_basket_checked_out})
+        messaging.declare(name="ordering-depot", module="ordering", subject="mallbots.depot.events.ShoppingList",
+                          handlers={"depotapi.ShoppingListStarted": handlers.on_shopping_list_started,
+                                    "depotapi.ShoppingListCompleted": handlers.on_shopping_list_completed,
+                                    "depotapi.ShoppingListCanceled": handlers.on_shopping_list_canceled})
+        messaging.declare(name="ordering-payments", module="ordering", subject="mallbots.payments.events.Invoice",
+                          handlers={"paymentsapi.InvoicePaid": handlers.on_invoice_paid})
+        messaging.declare(name="ordering-commands", module="ordering", subject=contracts.ORDERING_COMMANDS,
+                          handlers={"ordersapi.ApproveOrder": handlers.approve_order,
+                                    "ordersapi.RejectOrder": handlers.reject_order})
+        sagas.declare_replies(saga.CREATE_ORDER, durable="ordering-replies", module="ordering")

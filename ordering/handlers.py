@@ -1,1 +1,99 @@
-"""ordering: handlers."""
+"""Ordering handlers: the read-model projection and integration events (in-transaction), and the
+message handlers for checkouts, depot and payment events, and the saga's commands to ordering."""
+
+from __future__ import annotations
+
+from eventstore import outbox
+from eventstore.commands import command_handler
+from eventstore.registry import handles
+from eventstore.repository import RecordedEvent
+from ordering import contracts, domain, models, services
+
+
+def _items(items) -> list[dict]:
+    return [{"product_id": i.product_id, "store_id": i.store_id, "store_name": i.store_name,
+             "product_name": i.product_name, "price": i.price, "quantity": i.quantity} for i in items]
+
+
+def _contract_items(items) -> tuple[contracts.OrderItem, ...]:
+    return tuple(contracts.OrderItem(product_id=i.product_id, store_id=i.store_id, price=i.price,
+                                     quantity=i.quantity) for i in items)
+
+
+@handles(domain.OrderCreated, domain.OrderApproved, domain.OrderRejected, domain.OrderStarted,
+         domain.OrderReadied, domain.OrderCanceled, domain.OrderCompleted)
+def project_order(recorded: RecordedEvent) -> None:
+    order: domain.Order = recorded.aggregate
+    models.Order.objects.update_or_create(id=order.id, defaults={
+        "customer_id": order.customer_id, "payment_id": order.payment_id, "shopping_id": order.shopping_id,
+        "invoice_id": order.invoice_id, "status": order.status, "reason": order.reason, "total": order.total,
+        "items": _items(order.items), "updated_at": recorded.occurred_at, "version": recorded.version,
+    }, create_defaults={
+        "customer_id": order.customer_id, "payment_id": order.payment_id, "status": order.status,
+        "total": order.total, "items": _items(order.items), "created_at": recorded.occurred_at,
+        "updated_at": recorded.occurred_at, "version": recorded.version,
+    })
+
+
+def _integration_event(recorded: RecordedEvent):
+    order: domain.Order = recorded.aggregate
+    event = recorded.event
+    common = {"id": order.id, "customer_id": order.customer_id}
+    if isinstance(event, domain.OrderCreated):
+        return contracts.OrderCreated(**common, payment_id=order.payment_id, shopping_id="",
+                                      items=_contract_items(event.items))
+    if isinstance(event, domain.OrderApproved):
+        return contracts.OrderApproved(**common, payment_id=order.payment_id, shopping_id=event.shopping_id)
+    if isinstance(event, domain.OrderRejected):
+        return contracts.OrderRejected(**common, payment_id=order.payment_id, reason=event.reason)
+    if isinstance(event, domain.OrderStarted):
+        return contracts.OrderStarted(**common, payment_id=order.payment_id, shopping_id=order.shopping_id,
+                                      bot_id=event.bot_id)
+    if isinstance(event, domain.OrderReadied):
+        return contracts.OrderReadied(**common, payment_id=order.payment_id, total=event.total,
+                                      items=_contract_items(event.items))
+    if isinstance(event, domain.OrderCanceled):
+        return contracts.OrderCanceled(**common, payment_id=order.payment_id, reason=event.reason)
+    return contracts.OrderCompleted(**common, invoice_id=event.invoice_id)
+
+
+@handles(domain.OrderCreated, domain.OrderApproved, domain.OrderRejected, domain.OrderStarted,
+         domain.OrderReadied, domain.OrderCanceled, domain.OrderCompleted)
+def publish_order_event(recorded: RecordedEvent) -> None:
+    outbox.publish(_integration_event(recorded), recorded=recorded)
+
+
+def on_basket_checked_out(received) -> None:
+    """BasketCheckedOut → order id = basket id with the captured items; an existing order is ignored."""
+    basket = received.message
+    services.create_order_from_checkout(
+        basket_id=basket.id, customer_id=basket.customer_id, payment_id=basket.payment_id,
+        items=[{"product_id": i.product_id, "store_id": i.store_id, "store_name": i.store_name,
+                "product_name": i.product_name, "price": i.price, "quantity": i.quantity} for i in basket.items])
+
+
+def on_shopping_list_started(received) -> None:
+    services.start_order(order_id=received.message.order_id, bot_id=received.message.bot_id)
+
+
+def on_shopping_list_completed(received) -> None:
+    picked = {item.product_id: item.picked_quantity for item in received.message.items}
+    services.ready_order_from_list(order_id=received.message.order_id, picked=picked)
+
+
+def on_shopping_list_canceled(received) -> None:
+    services.cancel_order_for_list(order_id=received.message.order_id)
+
+
+def on_invoice_paid(received) -> None:
+    services.complete_order_from_invoice(order_id=received.message.order_id, invoice_id=received.message.id)
+
+
+@command_handler
+def approve_order(received) -> None:
+    services.approve_order(order_id=received.message.id, shopping_id=received.message.shopping_id)
+
+
+@command_handler
+def reject_order(received) -> None:
+    services.reject_order(order_id=received.message.id, reason=received.message.reason)

@@ -3,3 +3,16 @@ from django.apps import AppConfig
 
 class PaymentsConfig(AppConfig):
     name = "payments"
+
+    def ready(self):
+        from eventstore import messaging
+        from ordering.contracts import ORDER_EVENTS
+        from payments import contracts, domain, handlers  # noqa: F401
+
+        messaging.declare(name="payments-commands", module="payments", subject=contracts.PAYMENTS_COMMANDS,
+                          handlers={"paymentsapi.ConfirmPayment": handlers.on_confirm_payment})
+        messaging.declare(name="payments-orders", module="payments", subject=ORDER_EVENTS, handlers={
+            "ordersapi.OrderRejected": handlers.on_order_rejected,
+            "ordersapi.OrderReadied": handlers.on_order_readied,
+            "ordersapi.OrderCanceled": handlers.on_order_canceled,
+        })

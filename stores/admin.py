@@ -1,1 +1,214 @@
-"""stores: admin."""
+"""Admin for stores and products (architecture.md §13): lists the read models, changes go through services.
+
+A form's validation runs its command through ``stores.services`` (in a savepoint, as the signed-in
+staff user); a refused command becomes a form error with the API's text and nothing is kept.
+``save_model`` and ``delete_model`` never write the read-model rows themselves.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import OuterRef, Subquery, TextField
+
+from eventstore import context
+from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
+from eventstore.history import EventHistoryMixin
+from mallbots_site.auth import STORE_ADMIN, actor_of, has_role
+from stores import models, services
+
+REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
+
+
+class CommandAdmin(EventHistoryMixin, admin.ModelAdmin):
+    """Base for admins whose forms run domain commands (``run_command``) instead of saving rows."""
+
+    domain_validated: tuple[str, ...] = ()
+    formfield_overrides = {TextField: {"widget": forms.TextInput(attrs={"class": "vTextField"})}}
+
+    def run_command(self, request, obj, form) -> str | None:
+        """Run the command(s) for a valid form; return the new aggregate id when adding."""
+        raise NotImplementedError
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Text the domain validates is optional in the form, so the admin shows the API's error text."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.domain_validated:
+            field.required = False
+        return field
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        model_admin = self
+
+        class CommandForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                if self.errors:
+                    return cleaned
+                try:
+                    with context.use(context.current().with_actor(actor_of(request.user))), transaction.atomic():
+                        new_id = model_admin.run_command(request, obj, self)
+                except REFUSALS as refused:
+                    raise forms.ValidationError(refused.message) from refused
+                if obj is None:
+                    self.instance.pk = new_id
+                return cleaned
+
+        return CommandForm
+
+    def save_model(self, request, obj, form, change):
+        """Nothing to write: the form's command already ran and its projections updated the row."""
+
+    def save_related(self, request, form, formsets, change):
+        """Read models have no related rows to save."""
+
+    def run_action(self, request, queryset, command, done: str) -> None:
+        """Run ``command(row)`` per selected row, each in its own transaction; report refusals."""
+        succeeded = 0
+        with context.use(context.current().with_actor(actor_of(request.user))):
+            for row in queryset:
+                try:
+                    command(row)
+                    succeeded += 1
+                except REFUSALS as refused:
+                    self.message_user(request, f"{row}: {refused.message}", messages.ERROR)
+        if succeeded:
+            self.message_user(request, f"{done}: {succeeded}", messages.SUCCESS)
+
+
+@admin.register(models.Store)
+class StoreAdmin(CommandAdmin):
+    stream_type = "stores.Store"
+    domain_validated = ("name", "location")
+    list_display = ("name", "location", "participating", "id")
+    list_filter = ("participating",)
+    search_fields = ("name", "location", "id")
+    actions = ("enable_participation", "disable_participation")
+
+    def get_fields(self, request, obj=None):
+        return ["name", "location"] if obj is None else ["id", "name", "location", "participating", "version"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += ["id", "location", "version"]
+            if not has_role(request.user, STORE_ADMIN):
+                readonly.append("participating")
+        return readonly
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_store_admin_permission(self, request) -> bool:
+        return has_role(request.user, STORE_ADMIN)
+
+    def run_command(self, request, obj, form):
+        data = form.cleaned_data
+        if obj is None:
+            return services.create_store(name=data["name"], location=data["location"])
+        if "name" in form.changed_data:
+            services.rebrand_store(store_id=obj.pk, name=data["name"])
+        if "participating" in form.changed_data:
+            if not has_role(request.user, STORE_ADMIN):
+                raise Forbidden()
+            if data["participating"]:
+                services.enable_participation(store_id=obj.pk)
+            else:
+                services.disable_participation(store_id=obj.pk)
+        return None
+
+    @admin.action(description="Enable participation of the selected stores", permissions=["store_admin"])
+    def enable_participation(self, request, queryset):
+        self.run_action(request, queryset, lambda row: services.enable_participation(store_id=row.pk),
+                        "Participation enabled")
+
+    @admin.action(description="Disable participation of the selected stores", permissions=["store_admin"])
+    def disable_participation(self, request, queryset):
+        self.run_action(request, queryset, lambda row: services.disable_participation(store_id=row.pk),
+                        "Participation disabled")
+
+
+class ProductAddForm(forms.ModelForm):
+    store_id = forms.ChoiceField(label="Store")
+
+    class Meta:
+        model = models.Product
+        fields = ["store_id", "name", "description", "sku", "price"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["store_id"].choices = [("", "---------")] + [
+            (store.pk, f"{store.name} ({store.location})") for store in models.Store.objects.order_by("name")
+        ]
+
+
+@admin.register(models.Product)
+class ProductAdmin(CommandAdmin):
+    stream_type = "stores.Product"
+    domain_validated = ("name",)
+    list_display = ("name", "store_name", "sku", "price", "removed", "id")
+    list_filter = ("removed",)
+    search_fields = ("name", "sku", "id", "store_id")
+    actions = ("remove_products",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ProductAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["store_id", "name", "description", "sku", "price"]
+        return ["id", "store_id", "name", "description", "sku", "price", "removed", "version"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += ["id", "store_id", "sku", "removed", "version"]
+        return readonly
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj is not None and obj.removed)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.removed)
+
+    @admin.display(description="Store", ordering="store_name")
+    def store_name(self, obj) -> str:
+        return getattr(obj, "store_name", None) or obj.store_id
+
+    def get_queryset(self, request):
+        store_names = models.Store.objects.filter(pk=OuterRef("store_id")).values("name")[:1]
+        return super().get_queryset(request).annotate(store_name=Subquery(store_names))
+
+    def run_command(self, request, obj, form):
+        data = form.cleaned_data
+        if obj is None:
+            return services.add_product(store_id=data["store_id"], name=data["name"],
+                                        description=data["description"], sku=data["sku"], price=data["price"])
+        if {"name", "description"} & set(form.changed_data):
+            services.rebrand_product(product_id=obj.pk, name=data["name"], description=data["description"])
+        if "price" in form.changed_data:
+            change = (services.increase_product_price if data["price"] > form.initial["price"]
+                      else services.decrease_product_price)
+            change(product_id=obj.pk, price=data["price"])
+        return None
+
+    def delete_model(self, request, obj):
+        """Deleting a product removes it from the catalog (ProductRemoved); the row stays as a tombstone."""
+        self.run_action(request, [obj], lambda row: services.remove_product(product_id=row.pk), "Removed")
+
+    def delete_queryset(self, request, queryset):
+        self.remove_products(request, queryset)
+
+    @admin.action(description="Remove the selected products from the catalog", permissions=["delete"])
+    def remove_products(self, request, queryset):
+        self.run_action(request, queryset.filter(removed=False),
+                        lambda row: services.remove_product(product_id=row.pk), "Products removed")

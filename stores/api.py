@@ -1,1 +1,301 @@
-urlpatterns: list = []
+"""REST endpoints of stores (api.md §4.1): one view class per operation, reads from the read models."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eventstore import rest
+from eventstore.errors import NotFound
+from eventstore.ids import is_valid_id
+from mallbots_site import auth
+from stores import models, services
+
+# ---------------------------------------------------------------- request bodies
+
+
+class EmptyIn(rest.RequestSerializer):
+    pass
+
+
+class CreateStoreIn(rest.RequestSerializer):
+    name = rest.Text()
+    location = rest.Text()
+
+
+class RebrandStoreIn(rest.RequestSerializer):
+    name = rest.Text()
+
+
+class AddProductIn(rest.RequestSerializer):
+    name = rest.Text()
+    description = rest.Text()
+    sku = rest.Text()
+    price = rest.Money()
+
+
+class RebrandProductIn(rest.RequestSerializer):
+    name = rest.Text()
+    description = rest.Text()
+
+
+class ProductPriceIn(rest.RequestSerializer):
+    price = rest.Money()
+
+
+# ---------------------------------------------------------------- response bodies
+
+
+class StoreOut(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    location = serializers.CharField()
+    participating = serializers.BooleanField()
+
+
+class ProductOut(serializers.Serializer):
+    id = serializers.CharField()
+    storeId = serializers.CharField(source="store_id")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    sku = serializers.CharField()
+    price = rest.money_field()
+
+
+class StoreResponse(serializers.Serializer):
+    store = StoreOut()
+
+
+class StoresResponse(serializers.Serializer):
+    stores = StoreOut(many=True)
+
+
+class ProductResponse(serializers.Serializer):
+    product = ProductOut()
+
+
+class ProductsResponse(serializers.Serializer):
+    products = ProductOut(many=True)
+
+
+class StoresIdResponse(serializers.Serializer):
+    id = serializers.CharField()
+
+
+class StoresEmptyResponse(serializers.Serializer):
+    pass
+
+
+class StoresErrorDetail(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class StoresError(serializers.Serializer):
+    code = serializers.IntegerField()
+    message = serializers.CharField()
+    details = StoresErrorDetail(many=True)
+
+
+def responses(success, *errors: int) -> dict:
+    return {200: success, 401: StoresError, 403: StoresError, **{status: StoresError for status in errors}}
+
+
+# ---------------------------------------------------------------- lookups
+
+
+def store_row(store_id: str) -> models.Store:
+    row = models.Store.objects.filter(id=store_id).first() if is_valid_id(store_id) else None
+    if row is None:
+        raise NotFound("store")
+    return row
+
+
+def active_product_row(product_id: str) -> models.Product:
+    row = models.Product.objects.filter(id=product_id, removed=False).first() if is_valid_id(product_id) else None
+    if row is None:
+        raise NotFound("product")
+    return row
+
+
+# ---------------------------------------------------------------- views
+
+
+class Endpoint(APIView):
+    """One API operation. A method the path does not serve is a 405 before authentication (api.md §1.4)."""
+
+    def initial(self, request, *args, **kwargs):
+        if request.method not in self.allowed_methods:
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+
+def route(*endpoints: type[Endpoint]):
+    """The view of a path served by several operations; each keeps its own methods and access level."""
+    owners = {method: endpoint for endpoint in endpoints for method in ("get", "post", "put", "delete")
+              if method in vars(endpoint)}
+    owners.setdefault("head", owners.get("get"))
+
+    class Route(*endpoints):
+        def get_permissions(self):
+            owner = owners.get(self.request.method.lower()) or endpoints[0]
+            return [permission() for permission in owner.permission_classes]
+
+    Route.__name__ = Route.__qualname__ = "".join(endpoint.__name__ for endpoint in endpoints)
+    return Route.as_view()
+
+
+class CreateStoreApi(Endpoint):
+    permission_classes = [auth.StoreStaff]
+
+    @extend_schema(operation_id="createStore", request=CreateStoreIn, responses=responses(StoresIdResponse, 400))
+    def post(self, request):
+        data = rest.read(CreateStoreIn, request)
+        store_id = services.create_store(name=data["name"], location=data["location"])
+        return Response({"id": store_id})
+
+
+class GetStoresApi(Endpoint):
+    permission_classes = [auth.Kiosk]
+
+    @extend_schema(operation_id="getStores", responses=responses(StoresResponse))
+    def get(self, request):
+        return Response(StoresResponse({"stores": models.Store.objects.order_by("created_position")}).data)
+
+
+class GetParticipatingStoresApi(Endpoint):
+    permission_classes = [auth.Kiosk]
+
+    @extend_schema(operation_id="getParticipatingStores", responses=responses(StoresResponse))
+    def get(self, request):
+        rows = models.Store.objects.filter(participating=True).order_by("created_position")
+        return Response(StoresResponse({"stores": rows}).data)
+
+
+class GetStoreApi(Endpoint):
+    permission_classes = [auth.Kiosk]
+
+    @extend_schema(operation_id="getStore", responses=responses(StoreResponse, 404))
+    def get(self, request, store_id: str):
+        return Response(StoreResponse({"store": store_row(store_id)}).data)
+
+
+class EnableParticipationApi(Endpoint):
+    permission_classes = [auth.StoreAdmin]
+
+    @extend_schema(operation_id="enableParticipation", request=EmptyIn,
+                   responses=responses(StoresEmptyResponse, 400, 404))
+    def put(self, request, store_id: str):
+        rest.read(EmptyIn, request)
+        services.enable_participation(store_id=store_id)
+        return Response({})
+
+
+class DisableParticipationApi(Endpoint):
+    permission_classes = [auth.StoreAdmin]
+
+    @extend_schema(operation_id="disableParticipation", request=None,
+                   responses=responses(StoresEmptyResponse, 400, 404))
+    def delete(self, request, store_id: str):
+        services.disable_participation(store_id=store_id)
+        return Response({})
+
+
+class RebrandStoreApi(Endpoint):
+    permission_classes = [auth.StoreStaff]
+
+    @extend_schema(operation_id="rebrandStore", request=RebrandStoreIn,
+                   responses=responses(StoresEmptyResponse, 400, 404))
+    def put(self, request, store_id: str):
+        data = rest.read(RebrandStoreIn, request)
+        services.rebrand_store(store_id=store_id, name=data["name"])
+        return Response({})
+
+
+class AddProductApi(Endpoint):
+    permission_classes = [auth.StoreStaff]
+
+    @extend_schema(operation_id="addProduct", request=AddProductIn, responses=responses(StoresIdResponse, 400, 404))
+    def post(self, request, store_id: str):
+        data = rest.read(AddProductIn, request)
+        product_id = services.add_product(store_id=store_id, name=data["name"], description=data["description"],
+                                          sku=data["sku"], price=data["price"])
+        return Response({"id": product_id})
+
+
+class GetStoreProductsApi(Endpoint):
+    permission_classes = [auth.Kiosk]
+
+    @extend_schema(operation_id="getStoreProducts", responses=responses(ProductsResponse, 404))
+    def get(self, request, store_id: str):
+        store = store_row(store_id)
+        rows = models.Product.objects.filter(store_id=store.id, removed=False).order_by("created_position")
+        return Response(ProductsResponse({"products": rows}).data)
+
+
+class RebrandProductApi(Endpoint):
+    permission_classes = [auth.StoreStaff]
+
+    @extend_schema(operation_id="rebrandProduct", request=RebrandProductIn,
+                   responses=responses(StoresEmptyResponse, 400, 404))
+    def put(self, request, product_id: str):
+        data = rest.read(RebrandProductIn, request)
+        services.rebrand_product(product_id=product_id, name=data["name"], description=data["description"])
+        return Response({})
+
+
+class IncreaseProductPriceApi(Endpoint):
+    permission_classes = [auth.StoreStaff]
+
+    @extend_schema(operation_id="increaseProductPrice", request=ProductPriceIn,
+                   responses=responses(StoresEmptyResponse, 400, 404))
+    def put(self, request, product_id: str):
+        data = rest.read(ProductPriceIn, request)
+        services.increase_product_price(product_id=product_id, price=data["price"])
+        return Response({})
+
+
+class DecreaseProductPriceApi(Endpoint):
+    permission_classes = [auth.StoreStaff]
+
+    @extend_schema(operation_id="decreaseProductPrice", request=ProductPriceIn,
+                   responses=responses(StoresEmptyResponse, 400, 404))
+    def put(self, request, product_id: str):
+        data = rest.read(ProductPriceIn, request)
+        services.decrease_product_price(product_id=product_id, price=data["price"])
+        return Response({})
+
+
+class RemoveProductApi(Endpoint):
+    permission_classes = [auth.StoreStaff]
+
+    @extend_schema(operation_id="removeProduct", request=None, responses=responses(StoresEmptyResponse, 404))
+    def delete(self, request, product_id: str):
+        services.remove_product(product_id=product_id)
+        return Response({})
+
+
+class GetProductApi(Endpoint):
+    permission_classes = [auth.Kiosk]
+
+    @extend_schema(operation_id="getProduct", responses=responses(ProductResponse, 404))
+    def get(self, request, product_id: str):
+        return Response(ProductResponse({"product": active_product_row(product_id)}).data)
+
+
+urlpatterns = [
+    path("stores", route(GetStoresApi, CreateStoreApi)),
+    path("stores/participating", GetParticipatingStoresApi.as_view()),
+    path("stores/products/<str:product_id>", route(GetProductApi, RemoveProductApi)),
+    path("stores/products/<str:product_id>/rebrand", RebrandProductApi.as_view()),
+    path("stores/products/<str:product_id>/increasePrice", IncreaseProductPriceApi.as_view()),
+    path("stores/products/<str:product_id>/decreasePrice", DecreaseProductPriceApi.as_view()),
+    path("stores/<str:store_id>", GetStoreApi.as_view()),
+    path("stores/<str:store_id>/participating", route(EnableParticipationApi, DisableParticipationApi)),
+    path("stores/<str:store_id>/rebrand", RebrandStoreApi.as_view()),
+    path("stores/<str:store_id>/products", route(GetStoreProductsApi, AddProductApi)),
+]

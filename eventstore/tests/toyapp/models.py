@@ -16,3 +16,20 @@ class Fault(models.Model):
     durable = models.CharField(max_length=100, primary_key=True)
     fail_first_deliveries = models.IntegerField(default=0)
     always_fail = models.BooleanField(default=False)
+
+
+class SagaParticipant(models.Model):
+    """Toy saga participants: per command name, the failure text to answer with ("" = succeed) and a run count."""
+
+    command = models.CharField(max_length=100, primary_key=True)
+    fail_with = models.TextField(blank=True, default="")
+    handled = models.IntegerField(default=0)
+
+
+class Shipment(models.Model):
+    """What the toy saga is about: ``cancelled`` is set by tests while a step is in flight."""
+
+    id = models.CharField(max_length=64, primary_key=True)
+    status = models.CharField(max_length=20, default="pending")
+    cancelled = models.BooleanField(default=False)
+    reason = models.TextField(blank=True, default="")

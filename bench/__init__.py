@@ -1,0 +1,1 @@
+"""`make bench`: performance figures against baselines measured in the same run (quality.md §1)."""

@@ -1,0 +1,75 @@
+"""Baseline `eventsourcing` (quality.md §1.1): the Python peer library on the same PostgreSQL.
+
+One event per new aggregate (create + save), and one event per existing aggregate (get + command +
+save), each save its own transaction, as the library does by default. Measured by ``bench.kernel``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from bench import core
+
+
+def _classes():
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+
+    class PeerCounter(Aggregate):
+        @event("Opened")
+        def __init__(self, title: str, limit: str):
+            self.title = title
+            self.limit = limit
+            self.total = 0
+            self.history: list[int] = []
+
+        @event("Incremented")
+        def increment(self, by: int) -> None:
+            self.total += by
+            self.history.append(by)
+
+    class BenchPeer(Application):
+        name = "BenchPeer"
+
+    return BenchPeer, PeerCounter
+
+
+class Peer:
+    """The library's application with a counter aggregate; raises on construction when unavailable."""
+
+    def __init__(self, settings_dict: dict):
+        app_cls, self.counter_cls = _classes()
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": settings_dict["NAME"],
+            "POSTGRES_HOST": settings_dict.get("HOST") or "localhost",
+            "POSTGRES_PORT": str(settings_dict.get("PORT") or 5432),
+            "POSTGRES_USER": settings_dict.get("USER") or "postgres",
+            "POSTGRES_PASSWORD": settings_dict.get("PASSWORD") or "",
+            "POSTGRES_POOL_SIZE": "2",
+        }
+        self.app = app_cls(env=env)
+        self.note = f"eventsourcing {version('eventsourcing')} on the same PostgreSQL"
+        self.open(20)
+
+    def open(self, count: int) -> list:
+        ids = []
+        for _ in range(count):
+            counter = self.counter_cls(title="bench", limit="12.50")
+            self.app.save(counter)
+            ids.append(counter.id)
+        return ids
+
+    def rep_new(self, seconds: float) -> float:
+        return core.run_for(seconds, lambda i: self.open(1))
+
+    def rep_existing(self, seconds: float, ids: list) -> float:
+        def increment(i: int) -> None:
+            counter = self.app.repository.get(ids[i % len(ids)])
+            counter.increment(1)
+            self.app.save(counter)
+
+        return core.run_for(seconds, increment)
+
+    def close(self) -> None:
+        self.app.close()

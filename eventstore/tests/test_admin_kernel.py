@@ -1,0 +1,169 @@
+"""Kernel admin and API-token admin (architecture.md §13): superusers only, operator actions."""
+
+import hashlib
+import uuid
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.utils import timezone
+
+from eventstore import messaging
+from eventstore.models import DeadLetter, InboxMessage, OutboxMessage, SagaInstance
+from eventstore.repository import Repository
+from eventstore.testing import envelope_of
+from eventstore.tests.toyapp.domain import Counter
+from eventstore.tests.toyapp.models import Tally
+
+pytestmark = pytest.mark.django_db
+
+KERNEL_PAGES = ["storedevent", "snapshot", "outboxmessage", "inboxmessage", "deadletter", "sagainstance"]
+TOKENS = "/admin/mallbots_site/apitoken/"
+
+
+@pytest.fixture
+def superuser(client):
+    user = User.objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def staff(client):
+    user = User.objects.create_user("dora", password="pw", is_staff=True)
+    for role in ("depot_admin", "store_admin"):
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    client.force_login(user)
+    return user
+
+
+def open_counter(*steps: int) -> str:
+    counter = Counter.open(str(uuid.uuid4()), "admin")
+    for by in steps:
+        counter.increment(by)
+    with transaction.atomic():
+        Repository(Counter).create(counter)
+    return counter.id
+
+
+def dead_letter_for(counter_id: str) -> DeadLetter:
+    row = OutboxMessage.objects.get(name="toyapi.CounterIncremented", payload__id=counter_id)
+    messaging.record_dead_letter("toy-counters", envelope=envelope_of(row), deliveries=5,
+                                 exc=RuntimeError("toy fault on delivery 5"))
+    return DeadLetter.objects.get(message_id=str(row.message_id))
+
+
+def act(client, model: str, action: str, *pks):
+    return client.post(f"/admin/eventstore/{model}/", {"action": action, "_selected_action": [str(p) for p in pks]},
+                       follow=True)
+
+
+def page_messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_superuser_sees_every_kernel_table_and_the_detail_pages(client, superuser):
+    counter_id = open_counter(3)
+    dead = dead_letter_for(counter_id)
+    index = client.get("/admin/").content.decode()
+    for model in KERNEL_PAGES:
+        assert f"/admin/eventstore/{model}/" in index
+        assert client.get(f"/admin/eventstore/{model}/").status_code == 200
+    assert client.get(TOKENS).status_code == 200
+    events = client.get("/admin/eventstore/storedevent/", {"q": counter_id}).content.decode()
+    assert "toy.CounterIncremented" in events and "toy.CounterOpened" in events
+    assert client.get("/admin/eventstore/storedevent/", {"q": "no-such-stream"}).context["cl"].result_count == 0
+    detail = client.get(f"/admin/eventstore/deadletter/{dead.pk}/change/").content.decode()
+    assert "RuntimeError: toy fault on delivery 5" in detail and dead.message_id in detail
+    assert "Save" not in detail
+
+
+def test_staff_without_superuser_cannot_see_or_act_on_kernel_tables_or_tokens(client, staff):
+    counter_id = open_counter(1)
+    dead = dead_letter_for(counter_id)
+    index = client.get("/admin/").content.decode()
+    for model in KERNEL_PAGES:
+        assert f"/admin/eventstore/{model}/" not in index
+        assert client.get(f"/admin/eventstore/{model}/").status_code == 403
+    assert "/admin/mallbots_site/apitoken/" not in index
+    assert client.get(TOKENS).status_code == 403
+    assert client.get(f"{TOKENS}add/").status_code == 403
+    assert act(client, "deadletter", "replay", dead.pk).status_code == 403
+    assert act(client, "outboxmessage", "republish", OutboxMessage.objects.first().pk).status_code == 403
+    dead.refresh_from_db()
+    assert dead.replayed_at is None and not Tally.objects.filter(counter_id=counter_id).exists()
+
+
+def test_superuser_republishes_outbox_rows(client, superuser):
+    open_counter(1)
+    OutboxMessage.objects.update(published_at=timezone.now())
+    rows = list(OutboxMessage.objects.order_by("position"))
+    response = act(client, "outboxmessage", "republish", rows[1].pk)
+    assert "Messages queued for republishing: 1" in page_messages(response)
+    assert [r.published_at is None for r in OutboxMessage.objects.order_by("position")] == [False, True]
+
+
+def test_superuser_replays_and_discards_dead_letters(client, superuser):
+    replayed_counter, discarded_counter = open_counter(4), open_counter(6)
+    to_replay, to_discard = dead_letter_for(replayed_counter), dead_letter_for(discarded_counter)
+
+    response = act(client, "deadletter", "replay", to_replay.pk)
+    assert "Dead letters replayed: 1" in page_messages(response)
+    to_replay.refresh_from_db()
+    assert to_replay.replayed_at is not None and to_replay.replay_count == 1
+    assert Tally.objects.get(counter_id=replayed_counter).total == 4
+    assert InboxMessage.objects.filter(consumer="toy-counters", message_id=to_replay.message_id).exists()
+
+    response = act(client, "deadletter", "discard", to_discard.pk)
+    assert "Dead letters discarded: 1" in page_messages(response)
+    to_discard.refresh_from_db()
+    assert to_discard.discarded_at is not None and to_discard.replayed_at is None
+    assert not Tally.objects.filter(counter_id=discarded_counter).exists()
+    pending = client.get("/admin/eventstore/deadletter/", {"status": "pending"}).context["cl"].result_count
+    assert pending == 0
+
+
+def test_failed_replay_from_the_admin_keeps_the_dead_letter_and_records_the_new_error(client, superuser):
+    dead = dead_letter_for(open_counter(2))
+    DeadLetter.objects.filter(pk=dead.pk).update(consumer="gone-consumer")
+    response = act(client, "deadletter", "replay", dead.pk)
+    assert any("failed again" in m and "not declared" in m for m in page_messages(response))
+    dead.refresh_from_db()
+    assert dead.replayed_at is None and dead.error["type"] == "NotReplayable"
+
+
+def test_retry_current_step_reports_refusals_of_the_saga_framework(client, superuser):
+    unknown = SagaInstance.objects.create(saga_name="toy.NoSuchSaga", saga_id="s-1", data={}, step=1)
+    response = act(client, "sagainstance", "retry_current_step", unknown.pk)
+    assert any("the saga toy.NoSuchSaga is not known" in m for m in page_messages(response))
+
+
+def test_superuser_issues_a_token_shown_once_and_revokes_it(client, superuser):
+    ApiToken = apps.get_model("mallbots_site", "ApiToken")
+    response = client.post(f"{TOKENS}add/", {"kind": "kiosk", "name": "north-entrance", "bot_id": "",
+                                             "expires_days": "30"}, follow=True)
+    assert response.status_code == 200
+    [shown] = [m for m in page_messages(response) if "shown only this once" in m]
+    raw = shown.rsplit(" ", 1)[1]
+    token = ApiToken.objects.get()
+    assert (token.kind, token.name, token.prefix) == ("kiosk", "north-entrance", raw[:12])
+    assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
+    assert token.expires_at is not None
+    detail = client.get(f"{TOKENS}{token.pk}/change/").content.decode()
+    assert token.token_hash not in detail and raw not in detail and 'name="token_hash"' not in detail
+    assert raw not in client.get(TOKENS).content.decode()
+
+    response = client.post(TOKENS, {"action": "revoke", "_selected_action": [str(token.pk)]}, follow=True)
+    assert "Tokens revoked: 1" in page_messages(response)
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_token_form_requires_the_owner_of_each_kind(client, superuser):
+    ApiToken = apps.get_model("mallbots_site", "ApiToken")
+    response = client.post(f"{TOKENS}add/", {"kind": "bot", "name": "", "bot_id": ""})
+    assert response.status_code == 200 and "bot tokens need a bot id" in response.content.decode()
+    response = client.post(f"{TOKENS}add/", {"kind": "staff", "name": ""})
+    assert "staff tokens need a user" in response.content.decode()
+    assert not ApiToken.objects.exists()
