@@ -14,3 +14,6 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+from eventstore.tests.conftest import dedicated_nats, fresh_stream  # noqa: E402,F401  (shared process fixtures)
