@@ -88,12 +88,10 @@ class Supervisor:
         self.stopping.set()
 
     def stop(self) -> None:
+        """SIGTERM to each child's main process (it stops its own workers), SIGKILL to its group on timeout."""
         running = [c for c in self.children if c.process is not None and c.process.poll() is None]
         for child in running:
-            try:
-                os.killpg(child.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            child.process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + self.shutdown_timeout
         for child in running:
             try:
