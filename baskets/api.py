@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from baskets import models, services
 from eventstore import rest
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
+from eventstore.views import Endpoint, responses
 from mallbots_site import auth
 
 
@@ -59,33 +58,13 @@ class BasketsEmptyResponse(serializers.Serializer):
     pass
 
 
-class BasketsErrorDetail(serializers.Serializer):
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
-class BasketsError(serializers.Serializer):
-    code = serializers.IntegerField()
-    message = serializers.CharField()
-    details = BasketsErrorDetail(many=True)
-
-
-def responses(success, *errors: int) -> dict:
-    return {200: success, 401: BasketsError, 403: BasketsError, **{status: BasketsError for status in errors}}
-
-
-class Endpoint(APIView):
-    """One path. A method the path does not serve is a 405 before authentication (api.md §1.4)."""
+class KioskEndpoint(Endpoint):
+    """Every basket operation is for kiosks (and staff serving a customer)."""
 
     permission_classes = [auth.Kiosk]
 
-    def initial(self, request, *args, **kwargs):
-        if request.method not in self.allowed_methods:
-            raise MethodNotAllowed(request.method)
-        super().initial(request, *args, **kwargs)
 
-
-class StartBasketApi(Endpoint):
+class StartBasketApi(KioskEndpoint):
     @extend_schema(operation_id="startBasket", request=StartBasketIn, responses=responses(BasketsIdResponse, 400))
     def post(self, request):
         """Start an open basket for a customer (the customer is checked later, by the saga)."""
@@ -93,7 +72,7 @@ class StartBasketApi(Endpoint):
         return Response({"id": services.start_basket(customer_id=data["customerId"])})
 
 
-class BasketApi(Endpoint):
+class BasketApi(KioskEndpoint):
     @extend_schema(operation_id="getBasket", responses=responses(BasketResponse, 404))
     def get(self, request, basket_id: str):
         """The basket with its items in the order they were first added and its total."""
@@ -111,7 +90,7 @@ class BasketApi(Endpoint):
         return Response({})
 
 
-class CheckoutBasketApi(Endpoint):
+class CheckoutBasketApi(KioskEndpoint):
     @extend_schema(operation_id="checkoutBasket", request=CheckoutBasketIn,
                    responses=responses(BasketsEmptyResponse, 400, 404, 409))
     def put(self, request, basket_id: str):
@@ -121,7 +100,7 @@ class CheckoutBasketApi(Endpoint):
         return Response({})
 
 
-class AddItemApi(Endpoint):
+class AddItemApi(KioskEndpoint):
     @extend_schema(operation_id="addItem", request=BasketItemIn,
                    responses=responses(BasketsEmptyResponse, 400, 404, 409))
     def put(self, request, basket_id: str):
@@ -131,7 +110,7 @@ class AddItemApi(Endpoint):
         return Response({})
 
 
-class RemoveItemApi(Endpoint):
+class RemoveItemApi(KioskEndpoint):
     @extend_schema(operation_id="removeItem", request=BasketItemIn,
                    responses=responses(BasketsEmptyResponse, 400, 404, 409))
     def put(self, request, basket_id: str):

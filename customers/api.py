@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from customers import models, services
 from eventstore import rest
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
+from eventstore.views import Endpoint, responses
 from mallbots_site import auth
 
 
@@ -46,30 +45,6 @@ class CustomersIdResponse(serializers.Serializer):
 
 class CustomersEmptyResponse(serializers.Serializer):
     pass
-
-
-class CustomersErrorDetail(serializers.Serializer):
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
-class CustomersError(serializers.Serializer):
-    code = serializers.IntegerField()
-    message = serializers.CharField()
-    details = CustomersErrorDetail(many=True)
-
-
-def responses(success, *errors: int) -> dict:
-    return {200: success, 401: CustomersError, 403: CustomersError, **{status: CustomersError for status in errors}}
-
-
-class Endpoint(APIView):
-    """One API operation. A method the path does not serve is a 405 before authentication (api.md §1.4)."""
-
-    def initial(self, request, *args, **kwargs):
-        if request.method not in self.allowed_methods:
-            raise MethodNotAllowed(request.method)
-        super().initial(request, *args, **kwargs)
 
 
 class RegisterCustomerApi(Endpoint):

@@ -10,15 +10,14 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from depot import domain, models, services
 from eventstore import codec, rest
 from eventstore.errors import Forbidden, NotFound
 from eventstore.ids import is_valid_id
 from eventstore.rest import BadRequest
+from eventstore.views import Endpoint, responses
 from mallbots_site import auth
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
@@ -96,39 +95,13 @@ class DepotEmptyResponse(serializers.Serializer):
     pass
 
 
-class DepotErrorDetail(serializers.Serializer):
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
-class DepotError(serializers.Serializer):
-    code = serializers.IntegerField()
-    message = serializers.CharField()
-    details = DepotErrorDetail(many=True)
-
-
-def responses(success, *errors: int) -> dict:
-    return {200: success, 401: DepotError, 403: DepotError, **{status: DepotError for status in errors}}
-
-
 # ---------------------------------------------------------------- views
 
 
-class Endpoint(APIView):
-    """One API path. A method the path does not serve is a 405 before authentication (api.md §1.4).
+class DepotEndpoint(Endpoint):
+    """Depot paths default to DepotStaff; bot-facing methods list ``BotOrDepotStaff``."""
 
-    ``permissions_by_method`` gives the access level per HTTP method.
-    """
-
-    permissions_by_method: dict[str, type] = {}
-
-    def initial(self, request, *args, **kwargs):
-        if request.method not in self.allowed_methods:
-            raise MethodNotAllowed(request.method)
-        super().initial(request, *args, **kwargs)
-
-    def get_permissions(self):
-        return [self.permissions_by_method.get(self.request.method, auth.DepotStaff)()]
+    permission_classes = [auth.DepotStaff]
 
 
 def acting_bot(request) -> str:
@@ -145,7 +118,7 @@ def load_row(list_id: str, request) -> models.ShoppingList:
     return row
 
 
-class ShoppingListsApi(Endpoint):
+class ShoppingListsApi(DepotEndpoint):
     permissions_by_method = {"POST": auth.DepotStaff, "GET": auth.DepotStaff}
 
     @extend_schema(operation_id="createShoppingList", request=CreateShoppingListIn,
@@ -188,7 +161,7 @@ def _limit(text: str) -> int:
     return DEFAULT_LIMIT if value <= 0 else min(value, MAX_LIMIT)
 
 
-class ShoppingListApi(Endpoint):
+class ShoppingListApi(DepotEndpoint):
     permissions_by_method = {"GET": auth.BotOrDepotStaff, "POST": auth.DepotStaff, "DELETE": auth.DepotStaff}
 
     @extend_schema(operation_id="getShoppingList", responses=responses(ShoppingListResponse, 404))
@@ -208,7 +181,7 @@ class ShoppingListApi(Endpoint):
         return Response({})
 
 
-class InitiateShoppingApi(Endpoint):
+class InitiateShoppingApi(DepotEndpoint):
     @extend_schema(operation_id="initiateShopping", request=EmptyIn,
                    responses=responses(DepotEmptyResponse, 400, 404))
     def put(self, request, list_id: str):
@@ -217,7 +190,7 @@ class InitiateShoppingApi(Endpoint):
         return Response({})
 
 
-class StartShoppingApi(Endpoint):
+class StartShoppingApi(DepotEndpoint):
     permissions_by_method = {"PUT": auth.BotOrDepotStaff}
 
     @extend_schema(operation_id="startShopping", request=EmptyIn,
@@ -228,7 +201,7 @@ class StartShoppingApi(Endpoint):
         return Response({})
 
 
-class PickItemApi(Endpoint):
+class PickItemApi(DepotEndpoint):
     permissions_by_method = {"PUT": auth.BotOrDepotStaff}
 
     @extend_schema(operation_id="pickItem", request=PickItemIn, responses=responses(DepotEmptyResponse, 400, 404))
@@ -239,7 +212,7 @@ class PickItemApi(Endpoint):
         return Response({})
 
 
-class ItemUnavailableApi(Endpoint):
+class ItemUnavailableApi(DepotEndpoint):
     permissions_by_method = {"PUT": auth.BotOrDepotStaff}
 
     @extend_schema(operation_id="reportItemUnavailable", request=ItemUnavailableIn,
@@ -251,7 +224,7 @@ class ItemUnavailableApi(Endpoint):
         return Response({})
 
 
-class CompleteShoppingListApi(Endpoint):
+class CompleteShoppingListApi(DepotEndpoint):
     permissions_by_method = {"PUT": auth.BotOrDepotStaff}
 
     @extend_schema(operation_id="completeShoppingList", request=EmptyIn,

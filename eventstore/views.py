@@ -1,14 +1,57 @@
-"""Base API view shared by every module."""
+"""Base API view and schema helpers shared by every module's ``api.py``."""
 
-from rest_framework import exceptions
+from rest_framework import serializers
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.views import APIView
 
 
 class Endpoint(APIView):
-    """One endpoint per class; the method is checked before authentication (api.md §1.4: 405 before 401)."""
+    """One API path. A method the path does not serve is a 405 before authentication (api.md §1.4).
+
+    ``permissions_by_method`` (e.g. ``{"GET": Kiosk, "DELETE": StoreStaff}``) gives the access level per
+    HTTP method; methods not listed use ``permission_classes``.
+    """
+
+    permissions_by_method: dict[str, type] = {}
 
     def initial(self, request, *args, **kwargs):
-        method = request.method.lower()
-        if method not in self.http_method_names or not hasattr(self, method):
-            raise exceptions.MethodNotAllowed(request.method)
+        if request.method not in self.allowed_methods:
+            raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
+
+    def get_permissions(self):
+        chosen = self.permissions_by_method.get(self.request.method)
+        return [chosen()] if chosen else super().get_permissions()
+
+
+def route(*endpoints: type[Endpoint]):
+    """The view of a path served by several operations; each keeps its own methods and access level."""
+    owners = {method: endpoint for endpoint in endpoints for method in ("get", "post", "put", "delete")
+              if method in vars(endpoint)}
+    owners.setdefault("head", owners.get("get"))
+
+    class Route(*endpoints):
+        def get_permissions(self):
+            owner = owners.get(self.request.method.lower()) or endpoints[0]
+            return [permission() for permission in owner.permission_classes]
+
+    Route.__name__ = Route.__qualname__ = "".join(endpoint.__name__ for endpoint in endpoints)
+    return Route.as_view()
+
+
+class ErrorDetail(serializers.Serializer):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorBody(serializers.Serializer):
+    """The error body of api.md §1.3."""
+
+    code = serializers.IntegerField()
+    message = serializers.CharField()
+    details = ErrorDetail(many=True)
+
+
+def responses(success, *errors: int) -> dict:
+    """drf-spectacular ``responses=`` for an operation: its success body and error statuses (+401, 403)."""
+    return {200: success, 401: ErrorBody, 403: ErrorBody, **{status: ErrorBody for status in errors}}

@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from eventstore import rest
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
+from eventstore.views import Endpoint, responses
 from mallbots_site import auth
 from payments import models, services
 
@@ -58,35 +57,11 @@ class PaymentsEmptyResponse(serializers.Serializer):
     pass
 
 
-class PaymentsErrorDetail(serializers.Serializer):
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
-class PaymentsError(serializers.Serializer):
-    code = serializers.IntegerField()
-    message = serializers.CharField()
-    details = PaymentsErrorDetail(many=True)
-
-
-def responses(success, *errors: int) -> dict:
-    return {200: success, 401: PaymentsError, 403: PaymentsError, **{status: PaymentsError for status in errors}}
-
-
 def row_or_404(model, thing: str, id: str):
     row = model.objects.filter(id=id).first() if is_valid_id(id) else None
     if row is None:
         raise NotFound(thing)
     return row
-
-
-class Endpoint(APIView):
-    """One API operation. A method the path does not serve is a 405 before authentication (api.md §1.4)."""
-
-    def initial(self, request, *args, **kwargs):
-        if request.method not in self.allowed_methods:
-            raise MethodNotAllowed(request.method)
-        super().initial(request, *args, **kwargs)
 
 
 class AuthorizePaymentApi(Endpoint):

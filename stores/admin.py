@@ -22,14 +22,14 @@ REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
 
 
 class CommandAdmin(EventHistoryMixin, admin.ModelAdmin):
-    """Base for admins whose forms run domain commands (``run_command``) instead of saving rows."""
+    """Base for admins whose forms run domain commands instead of saving rows.
+
+    Subclasses define ``run_command(request, obj, form) -> str | None``: run the command(s) for a valid
+    form and return the new aggregate id when adding.
+    """
 
     domain_validated: tuple[str, ...] = ()
     formfield_overrides = {TextField: {"widget": forms.TextInput(attrs={"class": "vTextField"})}}
-
-    def run_command(self, request, obj, form) -> str | None:
-        """Run the command(s) for a valid form; return the new aggregate id when adding."""
-        raise NotImplementedError
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Text the domain validates is optional in the form, so the admin shows the API's error text."""

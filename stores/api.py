@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from eventstore import rest
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
+from eventstore.views import Endpoint, responses, route
 from mallbots_site import auth
 from stores import models, services
 
@@ -90,21 +89,6 @@ class StoresEmptyResponse(serializers.Serializer):
     pass
 
 
-class StoresErrorDetail(serializers.Serializer):
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
-class StoresError(serializers.Serializer):
-    code = serializers.IntegerField()
-    message = serializers.CharField()
-    details = StoresErrorDetail(many=True)
-
-
-def responses(success, *errors: int) -> dict:
-    return {200: success, 401: StoresError, 403: StoresError, **{status: StoresError for status in errors}}
-
-
 # ---------------------------------------------------------------- lookups
 
 
@@ -123,30 +107,6 @@ def active_product_row(product_id: str) -> models.Product:
 
 
 # ---------------------------------------------------------------- views
-
-
-class Endpoint(APIView):
-    """One API operation. A method the path does not serve is a 405 before authentication (api.md §1.4)."""
-
-    def initial(self, request, *args, **kwargs):
-        if request.method not in self.allowed_methods:
-            raise MethodNotAllowed(request.method)
-        super().initial(request, *args, **kwargs)
-
-
-def route(*endpoints: type[Endpoint]):
-    """The view of a path served by several operations; each keeps its own methods and access level."""
-    owners = {method: endpoint for endpoint in endpoints for method in ("get", "post", "put", "delete")
-              if method in vars(endpoint)}
-    owners.setdefault("head", owners.get("get"))
-
-    class Route(*endpoints):
-        def get_permissions(self):
-            owner = owners.get(self.request.method.lower()) or endpoints[0]
-            return [permission() for permission in owner.permission_classes]
-
-    Route.__name__ = Route.__qualname__ = "".join(endpoint.__name__ for endpoint in endpoints)
-    return Route.as_view()
 
 
 class CreateStoreApi(Endpoint):
