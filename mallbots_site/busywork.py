@@ -9,8 +9,9 @@ with one shared pacer; at rate 0 every client runs back to back with a tiny awai
 
 HTTP goes through ``HttpClient``, a small HTTP/1.1 keep-alive client on asyncio streams (no
 dependency). The checkout latency is measured from sending the checkout request to the first
-``GET /api/ordering/{basketId}`` answer showing a final status; polls start 20 ms apart and back off
-to 250 ms. ``run_load`` returns a ``Summary``; the ``busywork`` management command wraps it.
+``GET /api/ordering/{basketId}`` answer showing a final status; polls are 20 ms apart at first, then
+15 % of the time elapsed since checkout (at most 1 s). ``run_load`` returns a ``Summary``; the
+``busywork`` management command wraps it.
 """
 
 from __future__ import annotations
@@ -283,8 +284,8 @@ class Summary:
             f"  checkouts  {self.checkouts} ({self.checkouts_per_second:.2f}/s): {self.approved} approved, "
             f"{self.rejected} rejected ({self.rejected_expected} short-paid on purpose), {self.unresolved} unresolved",
             f"  checkout → approved  p50 {ms(50)}  p95 {ms(95)}  p99 {ms(99)}  ({len(self.approved_ms)} orders)",
-            f"  actions    " + ", ".join(f"{name} {count}" for name, count in self.actions.items()),
-            f"  statuses   " + ", ".join(f"{status}: {count}" for status, count in self.statuses.items()),
+            "  actions    " + ", ".join(f"{name} {count}" for name, count in self.actions.items()),
+            "  statuses   " + ", ".join(f"{status}: {count}" for status, count in self.statuses.items()),
             f"  server errors (5xx) {self.server_errors}; errors {self.error_count}" + (":" if self.errors else ""),
         ]
         lines += [f"    {count:6d}  {kind}" for kind, count in self.errors.items()]
@@ -514,9 +515,13 @@ class Kiosk:
         self.load.follow(self.follow_order(basket_id, started, expect_approved=not short))
 
     async def follow_order(self, order_id: str, started: float, *, expect_approved: bool) -> None:
-        """Poll the order until it is final; give up (unresolved) at the run's poll deadline."""
-        interval = 0.02
+        """Poll the order until it is final; give up (unresolved) at the run's poll deadline.
+
+        Polls are spaced by 15 % of the time since checkout (20 ms to 1 s): the latency error stays
+        proportional, and a slow system is not buried under its own polls.
+        """
         while time.monotonic() < self.load.poll_deadline:
+            await asyncio.sleep(min(1.0, max(0.02, 0.15 * (time.monotonic() - started))))
             response = await self.call("getOrder", "GET", f"/api/ordering/{order_id}", expect=(200, 404))
             status = response.body.get("order", {}).get("status") if response and response.status == 200 else None
             if status in APPROVED or status in REJECTED:
@@ -534,8 +539,6 @@ class Kiosk:
                     else:
                         self.stats.rejected_expected += 1
                 return
-            await asyncio.sleep(interval)
-            interval = min(interval * 1.5, 0.25)
         self.stats.unresolved += 1
 
     async def register(self) -> str | None:

@@ -103,8 +103,13 @@ DATABASES = {"default": env.db_url("DATABASE_URL")}
 for _key in ("host", "port"):
     if _key in DATABASES["default"].get("OPTIONS", {}):
         DATABASES["default"][_key.upper()] = DATABASES["default"]["OPTIONS"].pop(_key)
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A psycopg pool per process: under ASGI every request runs in its own thread, so persistent
+# per-thread connections (CONN_MAX_AGE > 0) pile up; pooled connections return at request end.
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=20)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASE_POOL_MAX_SIZE > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10}
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_mallbots")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

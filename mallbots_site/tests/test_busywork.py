@@ -20,7 +20,9 @@ async def _serve(responses: list[bytes]):
     async def handle(reader, writer):
         while responses:
             try:
-                seen.append(await reader.readuntil(b"\r\n\r\n"))
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+                seen.append(head + await reader.readexactly(length))
             except asyncio.IncompleteReadError:
                 break
             answer = responses.pop(0)
@@ -58,6 +60,7 @@ def test_given_chunked_and_closing_answers_when_requesting_then_bodies_parse_and
     assert (second.status, second.message) == (400, "nope")
     assert third.status == 200 and str(third.body["price"]) == "9.9"
     assert b"Authorization: Bearer staff_x" in seen[0] and b"Content-Type: application/json" in seen[0]
+    assert seen[0].endswith(b'\r\n\r\n{"name": "n"}')
     assert seen[1].startswith(b"GET /api/stores/a1 HTTP/1.1")
 
 
