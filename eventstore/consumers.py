@@ -43,6 +43,7 @@ logger = logging.getLogger("mallbots.consumers")
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
 FETCH_TIMEOUT_SECONDS = 1.0
+BACKLOG_FETCH_TIMEOUT_SECONDS = 0.01
 MAX_RETRY_PAUSE_SECONDS = 10.0
 MAX_DATABASE_POLL_SECONDS = 5.0
 CRASH_AFTER_COMMIT = "CONSUMER_CRASH_AFTER_COMMIT"
@@ -202,7 +203,15 @@ class DurableWorker:
         return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
 
     async def run(self) -> None:
+        """Fetch and handle until stopped.
+
+        Idle, it pulls one message at a time: nats-py's lingering pull for a batch of N waits, after the
+        first message, for the other N-1 until the fetch timeout, which would delay every hop of a message
+        chain. After a full batch (a backlog) it pulls ``CONSUMER_FETCH_BATCH`` with a short timeout, whose
+        first, non-lingering request returns whatever is already stored at once.
+        """
         pause = 0.5
+        backlog = False
         while not self.runner.stopping.is_set():
             try:
                 if not self.runner.client.is_connected:
@@ -210,13 +219,14 @@ class DurableWorker:
                     continue
                 if self.subscription is None:
                     self.subscription = await self.runner.subscribe(self.durable)
+                batch, timeout = ((settings.CONSUMER_FETCH_BATCH, BACKLOG_FETCH_TIMEOUT_SECONDS) if backlog
+                                  else (1, FETCH_TIMEOUT_SECONDS))
                 try:
-                    messages = await self.subscription.fetch(settings.CONSUMER_FETCH_BATCH,
-                                                             timeout=FETCH_TIMEOUT_SECONDS)
+                    messages = await self.subscription.fetch(batch, timeout=timeout)
                 except asyncio.TimeoutError:
-                    pause = 0.5
+                    pause, backlog = 0.5, False
                     continue
-                pause = 0.5
+                pause, backlog = 0.5, len(messages) >= batch
                 await self.handle_batch(messages)
             except asyncio.CancelledError:
                 raise
