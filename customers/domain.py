@@ -7,7 +7,7 @@ nothing (``=`` in the state table) record no event.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+
 
 from eventstore.domain import Aggregate, DomainEvent
 from eventstore.errors import DomainError
@@ -20,28 +20,9 @@ ALREADY_DISABLED = "the customer is already disabled"
 NOT_AUTHORIZED = "customer is not authorized"
 
 
-@dataclass(frozen=True)
-class CustomersEvent(DomainEvent):
-    """A customers domain event whose stored payload key ``name`` is held in another attribute.
-
-    ``DomainEvent.name`` is the event's stored name, so a payload field ``name`` lives in the
-    attribute listed in ``payload_keys`` (attribute → stored key).
-    """
-
-    payload_keys: ClassVar[dict[str, str]] = {}
-
-    def to_payload(self) -> dict[str, Any]:
-        return {self.payload_keys.get(key, key): value for key, value in super().to_payload().items()}
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> "CustomersEvent":
-        attributes = {stored: attribute for attribute, stored in cls.payload_keys.items()}
-        return super().from_payload({attributes.get(key, key): value for key, value in payload.items()})
-
-
 @domain_event
 @dataclass(frozen=True)
-class CustomerRegistered(CustomersEvent):
+class CustomerRegistered(DomainEvent):
     name = "customers.CustomerRegistered"
     payload_keys = {"customer_name": "name"}
     customer_name: str
@@ -50,20 +31,20 @@ class CustomerRegistered(CustomersEvent):
 
 @domain_event
 @dataclass(frozen=True)
-class CustomerSmsChanged(CustomersEvent):
+class CustomerSmsChanged(DomainEvent):
     name = "customers.CustomerSmsChanged"
     sms_number: str
 
 
 @domain_event
 @dataclass(frozen=True)
-class CustomerEnabled(CustomersEvent):
+class CustomerEnabled(DomainEvent):
     name = "customers.CustomerEnabled"
 
 
 @domain_event
 @dataclass(frozen=True)
-class CustomerDisabled(CustomersEvent):
+class CustomerDisabled(DomainEvent):
     name = "customers.CustomerDisabled"
 
 

@@ -14,17 +14,22 @@ class DomainEvent:
 
     ``name`` is the stored event name (e.g. ``stores.StoreCreated``); ``version`` the payload
     schema version, raised together with an upcaster when the payload changes shape.
+
+    ``payload_keys`` maps an attribute to a different stored key; it exists because ``name`` is taken by
+    the event's stored name, so a payload field ``name`` lives in e.g. ``store_name`` (ADR 8).
     """
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
+    payload_keys: ClassVar[dict[str, str]] = {}
 
     def to_payload(self) -> dict[str, Any]:
-        return schema.to_dict(self)
+        return {self.payload_keys.get(key, key): value for key, value in schema.to_dict(self).items()}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> "DomainEvent":
-        return schema.from_dict(cls, payload)
+        attributes = {stored: attribute for attribute, stored in cls.payload_keys.items()}
+        return schema.from_dict(cls, {attributes.get(key, key): value for key, value in payload.items()})
 
 
 class Aggregate:

@@ -8,74 +8,13 @@ staff user); a refused command becomes a form error with the API's text and noth
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
-from django.db import transaction
-from django.db.models import OuterRef, Subquery, TextField
+from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 
-from eventstore import context
-from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
-from eventstore.history import EventHistoryMixin
-from mallbots_site.auth import STORE_ADMIN, actor_of, has_role
+from eventstore.admin_commands import CommandAdmin
+from eventstore.errors import Forbidden
+from mallbots_site.auth import STORE_ADMIN, has_role
 from stores import models, services
-
-REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
-
-
-class CommandAdmin(EventHistoryMixin, admin.ModelAdmin):
-    """Base for admins whose forms run domain commands instead of saving rows.
-
-    Subclasses define ``run_command(request, obj, form) -> str | None``: run the command(s) for a valid
-    form and return the new aggregate id when adding.
-    """
-
-    domain_validated: tuple[str, ...] = ()
-    formfield_overrides = {TextField: {"widget": forms.TextInput(attrs={"class": "vTextField"})}}
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        """Text the domain validates is optional in the form, so the admin shows the API's error text."""
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if field is not None and db_field.name in self.domain_validated:
-            field.required = False
-        return field
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
-        model_admin = self
-
-        class CommandForm(form_class):
-            def clean(self):
-                cleaned = super().clean()
-                if self.errors:
-                    return cleaned
-                try:
-                    with context.use(context.current().with_actor(actor_of(request.user))), transaction.atomic():
-                        new_id = model_admin.run_command(request, obj, self)
-                except REFUSALS as refused:
-                    raise forms.ValidationError(refused.message) from refused
-                if obj is None:
-                    self.instance.pk = new_id
-                return cleaned
-
-        return CommandForm
-
-    def save_model(self, request, obj, form, change):
-        """Nothing to write: the form's command already ran and its projections updated the row."""
-
-    def save_related(self, request, form, formsets, change):
-        """Read models have no related rows to save."""
-
-    def run_action(self, request, queryset, command, done: str) -> None:
-        """Run ``command(row)`` per selected row, each in its own transaction; report refusals."""
-        succeeded = 0
-        with context.use(context.current().with_actor(actor_of(request.user))):
-            for row in queryset:
-                try:
-                    command(row)
-                    succeeded += 1
-                except REFUSALS as refused:
-                    self.message_user(request, f"{row}: {refused.message}", messages.ERROR)
-        if succeeded:
-            self.message_user(request, f"{done}: {succeeded}", messages.SUCCESS)
 
 
 @admin.register(models.Store)

@@ -28,28 +28,9 @@ PRICE_CHANGE_IS_INCREASE = "the price change would be an increase"
 PRODUCT_PRICE_NEGATIVE = "the product price cannot be negative"
 
 
-@dataclass(frozen=True)
-class StoresEvent(DomainEvent):
-    """A stores domain event whose stored payload key ``name`` is held in another attribute.
-
-    ``DomainEvent.name`` is the event's stored name, so a payload field ``name`` lives in the
-    attribute listed in ``payload_keys`` (attribute → stored key).
-    """
-
-    payload_keys: ClassVar[dict[str, str]] = {}
-
-    def to_payload(self) -> dict[str, Any]:
-        return {self.payload_keys.get(key, key): value for key, value in super().to_payload().items()}
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> "StoresEvent":
-        attributes = {stored: attribute for attribute, stored in cls.payload_keys.items()}
-        return super().from_payload({attributes.get(key, key): value for key, value in payload.items()})
-
-
 @domain_event
 @dataclass(frozen=True)
-class StoreCreated(StoresEvent):
+class StoreCreated(DomainEvent):
     name = "stores.StoreCreated"
     payload_keys = {"store_name": "name"}
     store_name: str
@@ -59,19 +40,19 @@ class StoreCreated(StoresEvent):
 
 @domain_event
 @dataclass(frozen=True)
-class StoreParticipationEnabled(StoresEvent):
+class StoreParticipationEnabled(DomainEvent):
     name = "stores.StoreParticipationEnabled"
 
 
 @domain_event
 @dataclass(frozen=True)
-class StoreParticipationDisabled(StoresEvent):
+class StoreParticipationDisabled(DomainEvent):
     name = "stores.StoreParticipationDisabled"
 
 
 @domain_event
 @dataclass(frozen=True)
-class StoreRebranded(StoresEvent):
+class StoreRebranded(DomainEvent):
     name = "stores.StoreRebranded"
     payload_keys = {"store_name": "name"}
     store_name: str
@@ -79,7 +60,7 @@ class StoreRebranded(StoresEvent):
 
 @domain_event
 @dataclass(frozen=True)
-class ProductAdded(StoresEvent):
+class ProductAdded(DomainEvent):
     name = "stores.ProductAdded"
     payload_keys = {"product_name": "name"}
     store_id: str
@@ -91,7 +72,7 @@ class ProductAdded(StoresEvent):
 
 @domain_event
 @dataclass(frozen=True)
-class ProductRebranded(StoresEvent):
+class ProductRebranded(DomainEvent):
     name = "stores.ProductRebranded"
     payload_keys = {"product_name": "name"}
     product_name: str
@@ -100,7 +81,7 @@ class ProductRebranded(StoresEvent):
 
 @domain_event
 @dataclass(frozen=True)
-class ProductPriceIncreased(StoresEvent):
+class ProductPriceIncreased(DomainEvent):
     name = "stores.ProductPriceIncreased"
     delta: Decimal
     price: Decimal
@@ -108,7 +89,7 @@ class ProductPriceIncreased(StoresEvent):
 
 @domain_event
 @dataclass(frozen=True)
-class ProductPriceDecreased(StoresEvent):
+class ProductPriceDecreased(DomainEvent):
     name = "stores.ProductPriceDecreased"
     delta: Decimal
     price: Decimal
@@ -116,7 +97,7 @@ class ProductPriceDecreased(StoresEvent):
 
 @domain_event
 @dataclass(frozen=True)
-class ProductRemoved(StoresEvent):
+class ProductRemoved(DomainEvent):
     name = "stores.ProductRemoved"
 
 

@@ -1,0 +1,82 @@
+"""Admin base for read models whose changes go through domain services (architecture.md §13).
+
+A form's validation runs its command(s) in a savepoint, acting as the signed-in staff user; a refused
+command becomes a form error with the API's text and nothing is kept. Saving never writes the
+read-model row: the projections already did.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import TextField
+
+from eventstore import context
+from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
+from eventstore.history import EventHistoryMixin
+
+
+def acting_as(user):
+    """The message context for changes made by a staff user in the admin."""
+    return context.use(context.current().with_actor(f"staff:{user.get_username()}"))
+
+
+REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
+
+
+class CommandAdmin(EventHistoryMixin, admin.ModelAdmin):
+    """Base for admins whose forms run domain commands instead of saving rows.
+
+    Subclasses define ``run_command(request, obj, form) -> str | None``: run the command(s) for a valid
+    form and return the new aggregate id when adding.
+    """
+
+    domain_validated: tuple[str, ...] = ()
+    formfield_overrides = {TextField: {"widget": forms.TextInput(attrs={"class": "vTextField"})}}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Text the domain validates is optional in the form, so the admin shows the API's error text."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.domain_validated:
+            field.required = False
+        return field
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        model_admin = self
+
+        class CommandForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                if self.errors:
+                    return cleaned
+                try:
+                    with acting_as(request.user), transaction.atomic():
+                        new_id = model_admin.run_command(request, obj, self)
+                except REFUSALS as refused:
+                    raise forms.ValidationError(refused.message) from refused
+                if obj is None:
+                    self.instance.pk = new_id
+                return cleaned
+
+        return CommandForm
+
+    def save_model(self, request, obj, form, change):
+        """Nothing to write: the form's command already ran and its projections updated the row."""
+
+    def save_related(self, request, form, formsets, change):
+        """Read models have no related rows to save."""
+
+    def run_action(self, request, queryset, command, done: str) -> None:
+        """Run ``command(row)`` per selected row, each in its own transaction; report refusals."""
+        succeeded = 0
+        with acting_as(request.user):
+            for row in queryset:
+                try:
+                    command(row)
+                    succeeded += 1
+                except REFUSALS as refused:
+                    self.message_user(request, f"{row}: {refused.message}", messages.ERROR)
+        if succeeded:
+            self.message_user(request, f"{done}: {succeeded}", messages.SUCCESS)
