@@ -43,19 +43,18 @@ class Repository(Generic[A]):
             return None
         cls = self.cls
         aggregate = cls(id)
-        snapshot = store.read_snapshot(cls.stream_type, id) if cls.snapshot_name else None
-        if snapshot is not None and snapshot[1] == cls.snapshot_name:
-            aggregate.restore_state(snapshot[2])
+        snapshot, events = store.load_stream(cls.stream_type, id, cls.snapshot_name or "")
+        if snapshot is not None:
+            aggregate.restore_state(snapshot[1])
             aggregate.version = snapshot[0]
-        rows = store.read(cls.stream_type, id, aggregate.version)
-        if not rows and aggregate.version == 0:
+        if not events and snapshot is None:
             return None
-        for row in rows:
-            payload = row.payload
-            if row.event_version != registry.event_class(row.name).version:
-                payload = registry.upcast(row.name, row.event_version, payload)
-            aggregate.apply(registry.event_class(row.name).from_payload(payload))
-            aggregate.version = row.version
+        for version, name, event_version, payload in events:
+            event_cls = registry.event_class(name)
+            if event_version != event_cls.version:
+                payload = registry.upcast(name, event_version, payload)
+            aggregate.apply(event_cls.from_payload(payload))
+            aggregate.version = version
         return aggregate
 
     def create(self, aggregate: A) -> None:

@@ -104,14 +104,31 @@ def read(stream_type: str, stream_id: str, after_version: int = 0) -> list[Store
         return [StoredRow(str(r[0]), r[1], r[2], r[3], _json(r[4]), _json(r[5]), r[6]) for r in cursor.fetchall()]
 
 
-def read_snapshot(stream_type: str, stream_id: str) -> tuple[int, str, dict[str, Any]] | None:
+_LOAD = (
+    "WITH s AS (SELECT version, state FROM eventstore_snapshot"
+    " WHERE stream_type = %s AND stream_id = %s AND snapshot_name = %s)"
+    " SELECT version, NULL, 0, state FROM s"
+    " UNION ALL (SELECT version, event_name, event_version, payload FROM eventstore_event"
+    " WHERE stream_type = %s AND stream_id = %s AND version > COALESCE((SELECT version FROM s), 0)"
+    " ORDER BY version)"
+)
+
+
+def load_stream(stream_type: str, stream_id: str, snapshot_name: str) -> tuple[tuple[int, dict] | None,
+                                                                          list[tuple[int, str, int, dict]]]:
+    """In one round trip: the snapshot named ``snapshot_name`` (if any) and the events after it.
+
+    Returns ``(snapshot, events)`` with ``snapshot = (version, state)`` or ``None`` and each event as
+    ``(version, event_name, event_version, payload)`` in version order.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT version, snapshot_name, state FROM eventstore_snapshot WHERE stream_type = %s AND stream_id = %s",
-            [stream_type, stream_id],
-        )
-        row = cursor.fetchone()
-    return (row[0], row[1], _json(row[2])) if row else None
+        cursor.execute(_LOAD, [stream_type, stream_id, snapshot_name or "", stream_type, stream_id])
+        rows = cursor.fetchall()
+    snapshot = None
+    if rows and rows[0][1] is None:
+        snapshot = (rows[0][0], _json(rows[0][3]))
+        rows = rows[1:]
+    return snapshot, [(r[0], r[1], r[2], _json(r[3])) for r in rows]
 
 
 def write_snapshot(stream_type: str, stream_id: str, version: int, snapshot_name: str, state: dict[str, Any]) -> None:
