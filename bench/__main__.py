@@ -24,6 +24,10 @@ MODULES = [
     "bench.nats_publish",
     "bench.kernel",
     "bench.web",
+    "bench.relay",
+    "bench.consumers",
+    "bench.kiosk",
+    "bench.e2e",
 ]
 
 
@@ -91,6 +95,7 @@ def main(argv: list[str]) -> int:
             print(f"{getattr(module, 'NAME', name):16} {name}" + (f"  (provides {provides})" if provides else ""))
         return 0
     started = dt.datetime.now(dt.timezone.utc)
+    load_before = os.getloadavg()
     log("preparing the bench database …")
     setup_django()
     from django.conf import settings
@@ -99,7 +104,7 @@ def main(argv: list[str]) -> int:
     modules = load_modules()
     selected = select(modules, args.only)
     ctx = core.Context(
-        reps=args.reps or (3 if args.quick else 5), quick=args.quick,
+        reps=max(1, args.reps or (3 if args.quick else 5)), quick=args.quick,
         conninfo=database.conninfo(connection.settings_dict), database_url=os.environ["DATABASE_URL"],
         nats_url=settings.NATS_URL, var_dir=settings.VAR_DIR,
         port_base=int(os.environ.get("BENCH_PORT_BASE", "18080")), settings=settings,
@@ -116,13 +121,15 @@ def main(argv: list[str]) -> int:
     report = {
         "started_at": started.isoformat(), "finished_at": finished.isoformat(),
         "seconds": round(time.perf_counter() - clock, 1),
-        "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                 "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
         "options": {"reps": ctx.reps, "quick": ctx.quick, "only": args.only},
         "figures": [f.to_dict() for f in figures],
     }
     path = settings.VAR_DIR / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"\n{len(figures)} figures in {report['seconds']} s; JSON: {path}")
+    print(f"\n{len(figures)} figures in {report['seconds']} s on {os.cpu_count()} CPUs; load average "
+          f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after (other work skews the figures); JSON: {path}")
     return 1 if args.strict and any(f.passed is False for f in figures) else 0
 
 

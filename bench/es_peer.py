@@ -46,7 +46,6 @@ class Peer:
             "POSTGRES_PORT": str(settings_dict.get("PORT") or 5432),
             "POSTGRES_USER": settings_dict.get("USER") or "postgres",
             "POSTGRES_PASSWORD": settings_dict.get("PASSWORD") or "",
-            "POSTGRES_POOL_SIZE": "2",
         }
         self.app = app_cls(env=env)
         self.note = f"eventsourcing {version('eventsourcing')} on the same PostgreSQL"

@@ -37,7 +37,7 @@ def _spawn(ctx: core.Context, name: str, argv: list[str], pass_fds: tuple[int, .
     with open(path, "wb") as log:
         process = subprocess.Popen(argv, cwd=ctx.settings.BASE_DIR, env=ctx.env(DJANGO_SETTINGS_MODULE=SETTINGS_MODULE),
                                    stdout=log, stderr=subprocess.STDOUT, pass_fds=pass_fds)
-    process.args_log = str(path)
+    process.log_path = str(path)
     return process
 
 
@@ -72,7 +72,7 @@ def wait_ready(url: str, processes: list[subprocess.Popen], timeout: float = 60)
             pass
         if any(p.poll() is not None for p in processes):
             raise ServerError(f"server exited before answering {url}: "
-                              + _tail(Path(next(p for p in processes if p.poll() is not None).args_log)))
+                              + _tail(Path(next(p for p in processes if p.poll() is not None).log_path)))
         if time.monotonic() > deadline:
             raise ServerError(f"no answer from {url} within {timeout:.0f} s")
         time.sleep(0.2)

@@ -1,0 +1,310 @@
+"""End-to-end figures of quality.md §1.2: kiosk checkout → order approved, capacity, busywork.
+
+The whole system runs as ``manage.py run_all`` starts it (web workers, relay, consumers, scheduler and
+bot simulator as subprocesses on this box), attached to a database of its own (``mallbots_bench_e2e``
+on the run's PostgreSQL server, created for the module and dropped after it: the kernel module leaves
+toy outbox rows in the bench database that a relay would publish) and to a scratch nats-server (own
+port and store: the stream's subjects would collide with the run's NATS). Load comes from
+``mallbots_site.busywork.run_load`` in this process; latency is measured from sending the checkout
+request to the first ``GET /api/ordering/{id}`` answer showing the final status (polls 20 ms apart, then
+15 % of the time elapsed, so the figure may overstate a latency by up to that much).
+
+1. Latency: 10 checkouts/s for 60 s (quick: 15 s), buy-only mix, every payment in full, 30 clients so
+   that slow answers do not thin out the offered load. Figures: p50 and p99 of checkout → approved
+   (FAIL as well when fewer than 9 checkouts/s happened), and errors (4xx/5xx answers, no answer,
+   rejected or unresolved orders).
+2. Capacity: steps of 10 checkouts/s from 10 up, 15 s each (quick: 6 s), then up to two bisection steps
+   between the last sustained and the first failed rate. A step is sustained when at least 90 % of the paced
+   checkouts happened, p99 ≤ 1 s, and there was no 5xx and no unresolved order. The figure is the
+   highest sustained checkout rate; informational.
+3. Busywork: the default mix, 10 unpaced clients, 300 s (quick: 20 s; ``BENCH_BUSYWORK_SECONDS``
+   overrides). Figures: 5xx answers, and sagas still running or compensating once the orders settled.
+
+Ports: ``port_base + 5`` (web) and ``+ 6`` (scratch NATS). Logs: ``VAR_DIR/bench-logs/e2e-*.log``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from bench import core, database
+
+NAME = "e2e"
+PROVIDES: tuple[str, ...] = ()
+WEB_PORT_OFFSET, NATS_PORT_OFFSET = 5, 6
+DATABASE = "mallbots_bench_e2e"
+CHECKOUT_RATE = 10
+LATENCY_CLIENTS = 30
+CAPACITY_STEP, CAPACITY_MAX = 10, 200
+BUY_ONLY = {"buy": 1.0}
+SETTLED_SAGAS_WAIT_SECONDS = 30.0
+FIGURES = (("e2e_checkout_p50", "ms"), ("e2e_checkout_p99", "ms"), ("e2e_checkout_errors", "errors"),
+           ("e2e_max_checkouts", "checkouts/s"), ("busywork_server_errors", "5xx"), ("busywork_sagas_left", "sagas"))
+
+
+@dataclass
+class System:
+    base_url: str
+    token: str
+    conninfo: str
+    log_path: Path
+
+
+def _log_path(ctx: core.Context, name: str) -> Path:
+    logs = ctx.var_dir / "bench-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return logs / f"e2e-{name}.log"
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _wait(predicate, timeout: float, what: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if process.poll() is not None:
+            raise RuntimeError(f"{what}: process exited with {process.returncode}: {_tail(log)}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: nothing after {timeout:.0f} s: {_tail(log)}")
+        time.sleep(0.2)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (``run_all`` starts each in a session of its own)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _stop(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM and wait; past ``timeout`` SIGKILL it and the children it had when asked to stop."""
+    children = _children(process.pid) if process.poll() is None else []
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def running_system(ctx: core.Context) -> Iterator[System]:
+    """Scratch NATS + ``run_all`` on a fresh database; yields once the API answers, stops everything after."""
+    from mallbots_site.embedded import nats_server_binary
+
+    web_port, nats_port = ctx.port(WEB_PORT_OFFSET), ctx.port(NATS_PORT_OFFSET)
+    for port in (web_port, nats_port):
+        if not core.port_free(port):
+            raise RuntimeError(f"port {port} is in use")
+    default = ctx.settings.DATABASES["default"]
+    database.recreate(default, DATABASE)
+    store = ctx.var_dir / "bench-e2e-nats"
+    shutil.rmtree(store, ignore_errors=True)
+    nats_log, system_log = _log_path(ctx, "nats"), _log_path(ctx, "run_all")
+    with open(nats_log, "wb") as log:
+        nats = subprocess.Popen([nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1",
+                                 "-p", str(nats_port)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    system = None
+    try:
+        _wait(lambda: not core.port_free(nats_port), 15, "scratch nats-server", nats, nats_log)
+        base_url = f"http://127.0.0.1:{web_port}"
+        env = ctx.env(DATABASE_URL=database.with_database(ctx.database_url, DATABASE),
+                      NATS_URL=f"nats://127.0.0.1:{nats_port}", DJANGO_SETTINGS_MODULE="mallbots_site.settings",
+                      WEB_HOST="127.0.0.1", WEB_PORT=str(web_port), BOT_SIM_BASE_URL=base_url,
+                      SHUTDOWN_TIMEOUT_SECONDS="10")
+        env.pop("MALLBOTS_TEST_APPS", None)
+        manage = [sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py")]
+        with open(system_log, "wb") as log:
+            system = subprocess.Popen(manage + ["run_all"], env=env, cwd=ctx.settings.BASE_DIR, stdout=log,
+                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        _wait(lambda: _answers(base_url + "/readiness"), 180, "run_all /readiness", system, system_log)
+        issued = subprocess.run(manage + ["shell", "-c", "from mallbots_site.busywork import issue_busywork_token; "
+                                          "print(issue_busywork_token()[0])"],
+                                env=env, cwd=ctx.settings.BASE_DIR, capture_output=True, text=True, timeout=120)
+        token = next((line for line in issued.stdout.splitlines() if line.startswith("staff_")), "")
+        if not token:
+            raise RuntimeError(f"could not issue a staff token: {issued.stderr[-500:]}")
+        yield System(base_url, token, database.conninfo({**default, "NAME": DATABASE}), system_log)
+    finally:
+        if system is not None:
+            _stop(system, 40)
+        _stop(nats, 10)
+        shutil.rmtree(store, ignore_errors=True)
+        _drop_database(default)
+
+
+def _drop_database(settings_dict: dict) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(database.conninfo(settings_dict), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE)))
+
+
+def _load(system: System, **options):
+    from mallbots_site.busywork import run_load
+
+    return asyncio.run(run_load(system.base_url, system.token, **options))
+
+
+def _warm_up(ctx: core.Context, system: System) -> None:
+    """A catalog to buy from, then a few checkouts until orders get approved (consumers are up)."""
+    from mallbots_site.busywork import seed_catalog
+
+    asyncio.run(seed_catalog(system.base_url, system.token, stores=5, products=10, seed=1))
+    for attempt in range(3):
+        summary = _load(system, clients=5, duration=5, rate=5, mix=BUY_ONLY, underpay_rate=0, seed=attempt,
+                        poll_grace=60)
+        ctx.log(f"  warm-up: {summary.checkouts} checkouts, {summary.approved} approved, "
+                f"p50 {_ms(summary.latency(50))}")
+        if summary.approved:
+            return
+    raise RuntimeError(f"no order was approved during the warm-up; see {system.log_path}")
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def _latency(ctx: core.Context, system: System) -> list[core.Figure]:
+    duration = ctx.scale(60, 15)
+    summary = _load(system, clients=LATENCY_CLIENTS, duration=duration, rate=CHECKOUT_RATE, mix=BUY_ONLY,
+                    underpay_rate=0, reuse_customer_rate=0.9, seed=10, poll_grace=15)
+    if not summary.approved_ms:
+        return [core.skipped(name, f"no order approved: {dict(summary.errors)}", unit=unit)
+                for name, unit in FIGURES[:3]]
+    achieved = summary.checkouts / duration
+    errors = summary.error_count + summary.unresolved
+    detail = (f"{summary.checkouts} checkouts in {duration} s ({achieved:.1f}/s of {CHECKOUT_RATE}/s paced), "
+              f"{summary.approved} approved; p95 {_ms(summary.latency(95))}; {summary.requests_per_second:.0f} req/s")
+    figures = [
+        core.measured("e2e_checkout_p50", [summary.latency(50)], "ms", at_most=150, note=detail),
+        core.measured("e2e_checkout_p99", [summary.latency(99)], "ms", at_most=600),
+        core.measured("e2e_checkout_errors", [errors], "errors", at_most=0, note="; ".join(
+            [f"{summary.unresolved} unresolved"] * bool(summary.unresolved)
+            + [f"{count}× {kind}" for kind, count in list(summary.errors.items())[:5]])),
+    ]
+    if achieved < 0.9 * CHECKOUT_RATE:
+        for figure in figures[:2]:
+            figure.passed = False
+            figure.note = "; ".join(filter(None, [figure.note, f"load not met: only {achieved:.1f} checkouts/s"]))
+    return figures
+
+
+def _sustained(ctx: core.Context, system: System, rate: int, seconds: float) -> tuple[bool, float, str]:
+    summary = _load(system, clients=min(CAPACITY_MAX, max(10, 2 * rate)), duration=seconds, rate=rate, mix=BUY_ONLY,
+                    underpay_rate=0, reuse_customer_rate=0.9, seed=rate, poll_grace=10)
+    achieved = summary.checkouts / seconds
+    p99 = summary.latency(99)
+    ok = (achieved >= 0.9 * rate and p99 is not None and p99 <= 1000 and summary.server_errors == 0
+          and summary.unresolved == 0)
+    text = f"{rate}/s → {achieved:.1f}/s p99 {_ms(p99)}" + ("" if ok else f" ✗ ({summary.server_errors} 5xx, "
+                                                                        f"{summary.unresolved} unresolved)")
+    ctx.log(f"  capacity step {text}")
+    return ok, achieved, text
+
+
+def _capacity(ctx: core.Context, system: System) -> core.Figure:
+    seconds = ctx.scale(15, 6)
+    best, steps, passed_rate, failed_rate = 0.0, [], 0, None
+    rate = CAPACITY_STEP
+    while rate <= CAPACITY_MAX:
+        ok, achieved, text = _sustained(ctx, system, rate, seconds)
+        steps.append(text)
+        if not ok:
+            failed_rate = rate
+            break
+        best, passed_rate = max(best, achieved), rate
+        rate += CAPACITY_STEP
+    for _ in range(2):
+        if failed_rate is None or failed_rate - passed_rate <= 2:
+            break
+        middle = (passed_rate + failed_rate) // 2
+        ok, achieved, text = _sustained(ctx, system, middle, seconds)
+        steps.append(text)
+        if ok:
+            best, passed_rate = max(best, achieved), middle
+        else:
+            failed_rate = middle
+    note = f"{seconds} s per step, p99 ≤ 1 s, ≥ 90 % of the paced rate, no 5xx: " + "; ".join(steps)
+    return core.measured("e2e_max_checkouts", [best], "checkouts/s", target="reported", note=note)
+
+
+def _open_sagas(conninfo: str) -> dict[str, int]:
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute("SELECT status, count(*) FROM eventstore_sagainstance GROUP BY status").fetchall()
+    return {status: count for status, count in rows}
+
+
+def _busywork(ctx: core.Context, system: System) -> list[core.Figure]:
+    duration = float(os.environ.get("BENCH_BUSYWORK_SECONDS") or ctx.scale(300, 20))
+    summary = _load(system, clients=10, duration=duration, rate=0, seed=42, poll_grace=15,
+                    progress=ctx.log, progress_every=30 if duration >= 120 else 10)
+    deadline = time.monotonic() + SETTLED_SAGAS_WAIT_SECONDS
+    while True:
+        sagas = _open_sagas(system.conninfo)
+        left = sagas.get("running", 0) + sagas.get("compensating", 0)
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    server_kinds = "; ".join(f"{count}× {kind}" for kind, count in summary.errors.items() if kind.startswith("5"))
+    detail = (f"10 clients, {duration:g} s: {summary.requests_per_second:.0f} req/s, "
+              f"{summary.checkouts_per_second:.1f} checkouts/s, {summary.approved} approved, {summary.rejected} "
+              f"rejected ({summary.rejected_expected} short-paid), {summary.unresolved} unresolved, checkout → "
+              f"approved p50 {_ms(summary.latency(50))} p99 {_ms(summary.latency(99))}, "
+              f"{summary.error_count - summary.server_errors} other errors")
+    return [
+        core.measured("busywork_server_errors", [summary.server_errors], "5xx", at_most=0,
+                      note=detail + (f"; {server_kinds}" if server_kinds else "")),
+        core.measured("busywork_sagas_left", [left], "sagas", at_most=0,
+                      note=f"saga statuses {sagas} after up to {SETTLED_SAGAS_WAIT_SECONDS:.0f} s"),
+    ]
+
+
+def run(ctx: core.Context) -> list[core.Figure]:
+    figures: list[core.Figure] = []
+    try:
+        with running_system(ctx) as system:
+            _warm_up(ctx, system)
+            for part in (_latency, lambda c, s: [_capacity(c, s)], _busywork):
+                figures += part(ctx, system)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        done = {figure.name for figure in figures}
+        figures += [core.skipped(name, reason, unit=unit) for name, unit in FIGURES if name not in done]
+    return figures

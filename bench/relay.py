@@ -1,0 +1,337 @@
+"""Relay figures of quality.md §1.2: outbox → JetStream throughput and commit → ack latency at 200 msg/s.
+
+``manage.py run_relay`` runs as a subprocess on the bench database and the run's NATS (project
+settings: ``RELAY_BATCH_SIZE`` rows per window of async publishes). The project's stream
+(``settings.NATS_STREAM``) is deleted before and after the module, so every run starts from an empty
+stream and leaves none behind. Outbox rows left unpublished by earlier modules (the kernel's toy
+rows) are marked published first so that the relay only sees this module's rows. Rows go to the
+subject ``mallbots.bench.relay`` (inside the stream, outside every durable's filter).
+
+1. Throughput: with the relay running and idle (LISTENing), ``N`` outbox rows (20,000; quick 10,000)
+   are committed in one transaction — for the relay the same as a backlog found at start, without
+   counting Django's start-up. Rate = N / (max(published_at) − commit time), both from PostgreSQL's
+   clock; ``published_at`` is set by the relay's mark after the acks. Baseline:
+   ``nats_publish_window256`` (raw ``publish_async`` with 256 in flight).
+2. Latency: one writer commits one ``outbox.publish`` per transaction, paced at 200/s for 15 s
+   (quick 5 s), and records the wall clock right after each commit returns. A separate process holds
+   a core NATS subscription on the subject and records each arrival. p50/p99 of arrival − commit:
+   arrival at a subscriber comes after the ack is sent, so this is an upper bound of commit → ack.
+
+``listen_main`` is the listening process (NATS subscription or PostgreSQL LISTEN), also used by
+``bench.consumers``. Logs: ``VAR_DIR/bench-logs/relay-*.log``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from bench import core
+
+NAME = "relay"
+PROVIDES: tuple[str, ...] = ()
+SUBJECT = "mallbots.bench.relay"
+RATE = 200
+WARMUP_MESSAGES = 20
+
+_LISTEN_CODE = "import sys; from bench.relay import listen_main; listen_main(sys.argv[1:])"
+
+
+# ---------------------------------------------------------------- helpers shared with bench.consumers
+
+def log_path(ctx: core.Context, name: str) -> Path:
+    logs = ctx.var_dir / "bench-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    return logs / f"{name}.log"
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+@contextlib.contextmanager
+def manage(ctx: core.Context, name: str, *args: str, ready: str, timeout: float = 90) -> Iterator[subprocess.Popen]:
+    """``manage.py <args>`` on the bench database and the run's NATS, until ``ready`` appears in its log."""
+    path = log_path(ctx, name)
+    env = ctx.env(DJANGO_SETTINGS_MODULE="mallbots_site.settings", MALLBOTS_TEST_APPS="1")
+    with open(path, "wb") as log:
+        process = subprocess.Popen([sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py"), *args], env=env,
+                                   cwd=ctx.settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while ready not in path.read_text(errors="replace"):
+            if process.poll() is not None:
+                raise RuntimeError(f"{args[0]} exited with {process.returncode}: {_tail(path)}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{args[0]}: no {ready!r} within {timeout:.0f} s: {_tail(path)}")
+            time.sleep(0.1)
+        yield process
+    finally:
+        _stop(process)
+
+
+def delete_stream(ctx: core.Context) -> None:
+    """Delete the project's stream on the run's NATS (durables go with it); absent is fine."""
+    import nats
+    from nats.js.errors import NotFoundError
+
+    async def delete() -> None:
+        nc = await nats.connect(servers=[u.strip() for u in ctx.nats_url.split(",")], connect_timeout=5)
+        try:
+            with contextlib.suppress(NotFoundError):
+                await nc.jetstream().delete_stream(ctx.settings.NATS_STREAM)
+        finally:
+            await nc.close()
+
+    asyncio.run(delete())
+
+
+def publish_leftovers(conninfo: str) -> int:
+    """Mark every unpublished outbox row as published (rows of other modules; this module's relay skips them)."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return conn.execute("UPDATE eventstore_outbox SET published_at = now() WHERE published_at IS NULL").rowcount
+
+
+def unpublished(conninfo: str) -> int:
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM eventstore_outbox WHERE published_at IS NULL").fetchone()[0]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+def paced(rate: float, seconds: float, operation: Callable[[int], tuple[str, float]]) -> tuple[dict[str, float], float]:
+    """Call ``operation(i)`` at ``rate`` per second for ``seconds`` from one thread; ({key: commit time}, achieved/s).
+
+    ``operation`` returns the message's key and the wall clock right after its commit returned.
+    """
+    count = int(rate * seconds)
+    committed: dict[str, float] = {}
+    started = time.perf_counter()
+    for i in range(count):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        key, at = operation(i)
+        committed[key] = at
+    return committed, core.rate(count, time.perf_counter() - started)
+
+
+class Listener:
+    """A separate process that timestamps arrivals (no GIL shared with the writer); ``stop()`` → {key: time}."""
+
+    def __init__(self, ctx: core.Context, name: str, mode: str, target: str, channel: str) -> None:
+        self.out = log_path(ctx, name).with_suffix(".json")
+        self.out.unlink(missing_ok=True)
+        self.process = subprocess.Popen([sys.executable, "-c", _LISTEN_CODE, mode, target, channel, str(self.out)],
+                                        cwd=ctx.settings.BASE_DIR, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                        text=True, start_new_session=True)
+        line = self.process.stdout.readline()
+        if line.strip() != "ready":
+            _stop(self.process)
+            raise RuntimeError(f"listener did not start ({mode} {channel})")
+
+    def stop(self) -> dict[str, float]:
+        _stop(self.process)
+        try:
+            return json.loads(self.out.read_text())
+        except (OSError, ValueError):
+            return {}
+        finally:
+            self.out.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            _stop(self.process)
+
+
+def latencies(committed: dict[str, float], arrived: dict[str, float], skip: int = WARMUP_MESSAGES) -> list[float]:
+    """Milliseconds arrival − commit for the keys seen on both sides, in commit order, first ``skip`` left out."""
+    keys = sorted(committed, key=committed.get)[skip:]
+    return [(arrived[k] - committed[k]) * 1000 for k in keys if k in arrived]
+
+
+def latency_figures(prefix: str, values: list[float], expected: int, achieved: float, p50_max: float,
+                    p99_max: float, method: str) -> list[core.Figure]:
+    if not values:
+        return [core.skipped(f"{prefix}_p50", "no message arrived", unit="ms"),
+                core.skipped(f"{prefix}_p99", "no message arrived", unit="ms")]
+    missing = expected - len(values)
+    tenth = max(1, len(values) // 10)
+    trend = (f"p50 of the first / last tenth {core.percentile(values[:tenth], 50):.1f} / "
+             f"{core.percentile(values[-tenth:], 50):.1f} ms")
+    detail = (f"{len(values)} messages at {achieved:.0f}/s paced ({RATE}/s asked), max "
+              f"{max(values):.1f} ms, {trend}" + (f", {missing} never arrived" if missing else "") + f"; {method}")
+    figures = [core.measured(f"{prefix}_p50", [core.percentile(values, 50)], "ms", at_most=p50_max, note=detail),
+               core.measured(f"{prefix}_p99", [core.percentile(values, 99)], "ms", at_most=p99_max)]
+    if missing or achieved < 0.9 * RATE:
+        for figure in figures:
+            figure.passed = False
+            figure.note = "; ".join(filter(None, [figure.note, f"{missing} lost" if missing else "",
+                                                  f"only {achieved:.0f} msg/s written" if achieved < 0.9 * RATE else ""]))
+    return figures
+
+
+# ---------------------------------------------------------------- the listening process
+
+def listen_main(argv: list[str]) -> None:
+    """``nats <url> <subject> <out>`` or ``pg <conninfo> <channel> <out>``: record {key: arrival} until SIGTERM."""
+    mode, target, channel, out = argv
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    arrivals: list[tuple[float, bytes | str]] = []
+    if mode == "nats":
+        asyncio.run(_listen_nats(target, channel, arrivals, stop))
+        result = {str(json.loads(data)["payload"]["by"]): at for at, data in arrivals}
+    else:
+        _listen_pg(target, channel, arrivals, stop)
+        result = {payload: at for at, payload in arrivals}
+    Path(out).write_text(json.dumps(result))
+
+
+async def _listen_nats(url: str, subject: str, arrivals: list, stop: dict) -> None:
+    import nats
+
+    nc = await nats.connect(servers=[u.strip() for u in url.split(",")], connect_timeout=5)
+
+    async def received(msg) -> None:
+        arrivals.append((time.time(), msg.data))
+
+    await nc.subscribe(subject, cb=received)
+    await nc.flush()
+    print("ready", flush=True)
+    while not stop["now"]:
+        await asyncio.sleep(0.1)
+    await nc.close()
+
+
+def _listen_pg(conninfo: str, channel: str, arrivals: list, stop: dict) -> None:
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f"LISTEN {channel}")
+        print("ready", flush=True)
+        while not stop["now"]:
+            for note in conn.notifies(timeout=0.2):
+                arrivals.append((time.time(), note.payload))
+
+
+# ---------------------------------------------------------------- the relay figures
+
+def _sample_metadata() -> str:
+    """Metadata as ``outbox.publish`` writes it (a real envelope), taken from one committed row."""
+    from django.db import transaction
+
+    from eventstore import outbox
+    from eventstore.models import OutboxMessage
+    from eventstore.tests.toyapp.contracts import CounterIncremented
+    from eventstore import codec
+
+    with transaction.atomic():
+        message_id = outbox.publish(CounterIncremented(id="bench-relay", by=0), subject=SUBJECT)
+    return codec.dumps(OutboxMessage.objects.get(message_id=message_id).metadata)
+
+
+def _throughput_rep(ctx: core.Context, rows: int, metadata: str) -> float:
+    import psycopg
+
+    with psycopg.connect(ctx.conninfo) as conn:
+        last = conn.execute("SELECT coalesce(max(position), 0) FROM eventstore_outbox").fetchone()[0]
+        conn.execute(
+            "INSERT INTO eventstore_outbox (message_id, name, subject, payload, metadata, sent_at, attempts,"
+            " last_error) SELECT gen_random_uuid(), 'toyapi.CounterIncremented', %s,"
+            " jsonb_build_object('id', 'bench-relay', 'by', g), %s::jsonb, now(), 0, ''"
+            " FROM generate_series(1, %s) g", [SUBJECT, metadata, rows])
+        conn.commit()
+        committed_at = conn.execute("SELECT clock_timestamp()").fetchone()[0]
+        conn.commit()
+        if not wait_for(lambda: unpublished(ctx.conninfo) == 0, 120, interval=0.05):
+            raise RuntimeError(f"the relay did not publish {rows} rows within 120 s")
+        marked = conn.execute("SELECT max(published_at), count(*) FROM eventstore_outbox WHERE position > %s",
+                              [last]).fetchone()
+    if marked[1] != rows:
+        raise RuntimeError(f"expected {rows} new rows, found {marked[1]}")
+    return core.rate(rows, (marked[0] - committed_at).total_seconds())
+
+
+def _publish_one(i: int) -> tuple[str, float]:
+    from django.db import transaction
+
+    from eventstore import outbox
+    from eventstore.tests.toyapp.contracts import CounterIncremented
+
+    with transaction.atomic():
+        outbox.publish(CounterIncremented(id="bench-relay-latency", by=i + 1), subject=SUBJECT)
+    return str(i + 1), time.time()
+
+
+def run(ctx: core.Context) -> list[core.Figure]:
+    baseline = ctx.baseline("nats_publish_window256")
+    rows, seconds = ctx.scale(20_000, 10_000), ctx.scale(15, 5)
+    batch = ctx.settings.RELAY_BATCH_SIZE
+    figures: list[core.Figure] = []
+    try:
+        delete_stream(ctx)
+        publish_leftovers(ctx.conninfo)
+        metadata = _sample_metadata()
+        with manage(ctx, "relay-run_relay", "run_relay", ready="listening on"):
+            wait_for(lambda: unpublished(ctx.conninfo) == 0, 30)
+            samples = [_throughput_rep(ctx, rows, metadata) for _ in range(ctx.reps)]
+            figures.append(core.measured(
+                "relay_throughput", samples, "rows/s", baseline=baseline, at_least=0.5,
+                note=f"{rows:,} rows committed at once while the relay idles; N / (last published_at − commit); "
+                     f"RELAY_BATCH_SIZE {batch} (rows in flight ≤ {batch} vs the baseline's 256)"))
+            listener = Listener(ctx, "relay-listener", "nats", ctx.nats_url, SUBJECT)
+            try:
+                committed, achieved = paced(RATE, seconds, _publish_one)
+                wait_for(lambda: unpublished(ctx.conninfo) == 0, 20)
+                time.sleep(0.3)
+            finally:
+                arrived = listener.stop()
+        figures += latency_figures(
+            "relay_latency", latencies(committed, arrived), len(committed) - WARMUP_MESSAGES, achieved, 5, 25,
+            "commit returned (writer's wall clock) → arrival at a core NATS subscriber in another process "
+            "(same host clock); arrival follows the JetStream ack, so this is an upper bound of commit → ack")
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        done = {f.name for f in figures}
+        figures += [core.skipped(name, reason, unit=unit) for name, unit in
+                    (("relay_throughput", "rows/s"), ("relay_latency_p50", "ms"), ("relay_latency_p99", "ms"))
+                    if name not in done]
+    finally:
+        with contextlib.suppress(Exception):
+            delete_stream(ctx)
+    return figures
