@@ -17,3 +17,4 @@ def api_client():
 
 
 from eventstore.tests.conftest import dedicated_nats, fresh_stream  # noqa: E402,F401  (shared process fixtures)
+from mallbots_site.testing import as_who, staff  # noqa: E402,F401  (API test fixtures)

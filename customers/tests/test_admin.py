@@ -3,7 +3,7 @@
 import pytest
 
 from customers import models, services
-from customers.tests.conftest import make_user
+from mallbots_site.testing import make_user
 from eventstore.models import StoredEvent
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from customers import services
-from customers.tests.conftest import WHO, Api
+from mallbots_site.testing import WHO, Api
 
 pytestmark = pytest.mark.django_db
 

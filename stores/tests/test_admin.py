@@ -6,7 +6,7 @@ import pytest
 
 from eventstore.models import StoredEvent
 from stores import models, services
-from stores.tests.conftest import make_user
+from mallbots_site.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from stores import services
-from stores.tests.conftest import WHO, Api
+from mallbots_site.testing import WHO, Api
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,7 @@
-"""Fixtures for stores tests: users in role groups, tokens, and a JSON API caller."""
+"""Test helpers for API tests: users in role groups, tokens for each kind of caller, a JSON API caller.
+
+The fixtures ``as_who`` and ``staff`` are exported by the root ``conftest.py``.
+"""
 
 from __future__ import annotations
 
