@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
+from eventstore import messaging
 from mallbots_site.supervisor import Child, Supervisor
 
 
@@ -20,6 +21,12 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock.listen(1024)
     sock.set_inheritable(True)
     return sock
+
+
+def consumer_modules() -> list[str]:
+    """One consumer process per module: handlers of one process share a GIL, so a single process would
+    cap every module's message handling at one core (the compose layout runs one service per module too)."""
+    return sorted({durable.module for durable in messaging.durables()})
 
 
 class Command(BaseCommand):
@@ -46,7 +53,9 @@ class Command(BaseCommand):
                                "mallbots_site.asgi:application"], pass_fds=(sock.fileno(),))
             for n in range(1, max(1, web_workers) + 1)
         ]
-        optional = [("relay", ["run_relay"]), ("consumers", ["run_consumers"]), ("qcluster", ["qcluster"])]
+        optional = [("relay", ["run_relay"])]
+        optional += [(f"consumers-{module}", ["run_consumers", "--modules", module]) for module in consumer_modules()]
+        optional.append(("qcluster", ["qcluster"]))
         if not no_bots and bots > 0:
             optional.append(("bots", ["run_bots", "--count", str(bots)]))
         children += [Child(name, manage + argv) for name, argv in optional if argv[0] in commands
