@@ -1,6 +1,6 @@
 """Web servers for HTTP benchmarks, started as subprocesses attached to the run's database and NATS.
 
-``project_web`` is the web tier as ``run_all`` starts it (``settings.WEB_WORKERS`` daphne processes
+``project_web`` is the web tier as ``run_all`` starts it (``settings.WEB_WORKERS`` gunicorn sync workers
 sharing one listening socket via ``--fd``); ``gunicorn_sync`` is the plain-Django reference.
 Both serve ``DJANGO_SETTINGS_MODULE=bench.settings`` (the project's URLs plus ``/bench/hello``).
 Output goes to ``VAR_DIR/bench-logs/<name>.log``.
@@ -87,33 +87,30 @@ def _require_free(port: int) -> None:
 def project_web(ctx: core.Context, port: int, ready_path: str = "/liveness",
                 workers: int | None = None) -> Iterator[str]:
     """The ``run_all`` web tier on ``127.0.0.1:port``; yields its base URL once it answers."""
-    from mallbots_site.management.commands.run_all import listening_socket
+    from mallbots_site.web import http_server_argv, listening_socket
 
     _require_free(port)
     workers = max(1, workers or ctx.settings.WEB_WORKERS)
     sock = listening_socket("127.0.0.1", port)
     processes: list[subprocess.Popen] = []
-    names = [f"project-web-{port}-{n}" for n in range(1, workers + 1)]
+    name = f"project-web-{port}"
     try:
-        for name in names:
-            processes.append(_spawn(ctx, name,
-                                    [sys.executable, "-m", "daphne", "--fd", str(sock.fileno()), "--proxy-headers",
-                                     "mallbots_site.asgi:application"], pass_fds=(sock.fileno(),)))
+        processes.append(_spawn(ctx, name, http_server_argv(sock.fileno(), workers), pass_fds=(sock.fileno(),)))
         base = f"http://127.0.0.1:{port}"
         wait_ready(base + ready_path, processes)
-        _wait_listening([_log_path(ctx, name) for name in names], processes)
+        _wait_listening(_log_path(ctx, name), workers, processes)
         yield base
     finally:
         _stop(processes)
         sock.close()
 
 
-def _wait_listening(logs: list[Path], processes: list[subprocess.Popen], timeout: float = 30) -> None:
-    """Every daphne worker logged "Listening on" (one answering worker says nothing about the others)."""
+def _wait_listening(log: Path, workers: int, processes: list[subprocess.Popen], timeout: float = 30) -> None:
+    """Every gunicorn worker booted (one answering worker says nothing about the others)."""
     deadline = time.monotonic() + timeout
-    while not all("Listening on" in log.read_text(errors="replace") for log in logs):
+    while log.read_text(errors="replace").count("Booting worker") < workers:
         if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
-            raise ServerError(f"not every web worker is listening; see {logs[0].parent}")
+            raise ServerError(f"not every web worker is up; see {log}")
         time.sleep(0.1)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 
 from django.conf import settings
@@ -12,15 +11,7 @@ from django.core.management.base import BaseCommand
 
 from eventstore import messaging
 from mallbots_site.supervisor import Child, Supervisor
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.set_inheritable(True)
-    return sock
+from mallbots_site.web import http_server_argv, listening_socket
 
 
 def consumer_modules() -> list[str]:
@@ -48,11 +39,7 @@ class Command(BaseCommand):
 
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         sock = listening_socket(settings.WEB_HOST, settings.WEB_PORT)
-        children = [
-            Child(f"web-{n}", [sys.executable, "-m", "daphne", "--fd", str(sock.fileno()), "--proxy-headers",
-                               "mallbots_site.asgi:application"], pass_fds=(sock.fileno(),))
-            for n in range(1, max(1, web_workers) + 1)
-        ]
+        children = [Child("web", http_server_argv(sock.fileno(), web_workers), pass_fds=(sock.fileno(),))]
         optional = [("relay", ["run_relay"])]
         optional += [(f"consumers-{module}", ["run_consumers", "--modules", module]) for module in consumer_modules()]
         optional.append(("qcluster", ["qcluster"]))

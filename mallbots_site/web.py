@@ -1,0 +1,26 @@
+"""The web tier (ADR 3): one listening socket, HTTP served by gunicorn sync workers on it.
+
+``run_all`` and the benchmarks start the web tier through these two functions so they cannot drift.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bind once in the parent; the HTTP server inherits the file descriptor."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def http_server_argv(fd: int, workers: int) -> list[str]:
+    """gunicorn with ``workers`` sync workers serving the WSGI application on the inherited socket."""
+    return [sys.executable, "-m", "gunicorn", "--bind", f"fd://{fd}", "--workers", str(max(1, workers)),
+            "--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "20",
+            "--error-logfile", "-", "mallbots_site.wsgi:application"]
