@@ -9,7 +9,6 @@ import uuid
 from eventstore import context
 
 logger = logging.getLogger("mallbots.request")
-_KEEP_SLASH: tuple[str, ...] = ()
 
 
 def _uuid_or_none(value: str | None) -> str | None:
@@ -25,7 +24,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path.startswith("/api/") and path.endswith("/") and len(path) > 5 and path not in _KEEP_SLASH:
+        if path.startswith("/api/") and path.endswith("/") and len(path) > 5:
             request.path_info = path[:-1]
         request_id = str(uuid.uuid4())
         correlation_id = _uuid_or_none(request.headers.get("X-Correlation-ID")) or request_id

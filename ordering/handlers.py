@@ -24,15 +24,13 @@ def _contract_items(items) -> tuple[contracts.OrderItem, ...]:
          domain.OrderReadied, domain.OrderCanceled, domain.OrderCompleted)
 def project_order(recorded: RecordedEvent) -> None:
     order: domain.Order = recorded.aggregate
-    models.Order.objects.update_or_create(id=order.id, defaults={
+    fields = {
         "customer_id": order.customer_id, "payment_id": order.payment_id, "shopping_id": order.shopping_id,
         "invoice_id": order.invoice_id, "status": order.status, "reason": order.reason, "total": order.total,
         "items": _items(order.items), "updated_at": recorded.occurred_at, "version": recorded.version,
-    }, create_defaults={
-        "customer_id": order.customer_id, "payment_id": order.payment_id, "status": order.status,
-        "total": order.total, "items": _items(order.items), "created_at": recorded.occurred_at,
-        "updated_at": recorded.occurred_at, "version": recorded.version,
-    })
+    }
+    models.Order.objects.update_or_create(id=order.id, defaults=fields,
+                                          create_defaults={**fields, "created_at": recorded.occurred_at})
 
 
 def _integration_event(recorded: RecordedEvent):

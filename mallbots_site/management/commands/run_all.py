@@ -48,8 +48,7 @@ class Command(BaseCommand):
         children += [Child(name, manage + argv) for name, argv in optional if argv[0] in commands
                      and (name != "qcluster" or "setup_schedules" in commands)]
 
-        env = dict(os.environ, DATABASE_URL=os.environ["DATABASE_URL"], NATS_URL=os.environ["NATS_URL"],
-                   PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.stdout.write(f"MallBots on http://{settings.WEB_HOST}:{settings.WEB_PORT}/ "
                           f"(admin /admin/, API docs /api/docs/); Ctrl-C stops everything")
         Supervisor(children, env, settings.SHUTDOWN_TIMEOUT_SECONDS).run()
