@@ -1,8 +1,11 @@
 """The consumer runner (architecture.md §8): JetStream durable pull consumers feeding ``messaging.handle``.
 
-One asyncio task per durable fetches ``CONSUMER_FETCH_BATCH`` messages at a time and hands them, one by
-one, to a dedicated worker thread of that durable (sync Django code; the thread keeps its DB connection).
-``process()`` decides in that thread what becomes of a message; the task then acks, naks or terminates it:
+One asyncio task per durable fetches up to ``CONSUMER_FETCH_BATCH`` messages at a time and hands the batch
+to a dedicated worker thread of that durable (sync Django code). ``process_batch()`` handles a batch of
+first deliveries in one shared transaction (each message still inbox first, in stream order; one commit
+and then every ack: group commit); if the batch holds anything else, or any of its handlers fails, the
+shared transaction rolls back and each message goes through ``process()`` in its own transaction, which
+decides what becomes of it; the task then acks, naks or terminates it:
 
 1. unparseable envelope → dead letter + term;
 2. a name the durable does not handle → ack;
@@ -28,11 +31,11 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import nats.js.errors
 from django.conf import settings
-from django.db import DataError, InterfaceError, OperationalError, close_old_connections, connection
+from django.db import DataError, InterfaceError, OperationalError, close_old_connections, connection, transaction
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from eventstore import context, messaging
@@ -61,6 +64,19 @@ class Verdict:
     action: str
     outcome: str
     delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One fetched message as the worker thread sees it."""
+
+    data: bytes
+    delivery: int
+    subject: str = ""
+    message_id: str = ""
+
+
+STOPPING = Verdict("nak", "stopping")
 
 
 def backoff_seconds(delivery: int) -> float:
@@ -125,6 +141,66 @@ def process(durable: messaging.Durable, data: bytes, *, delivery: int, subject: 
     return verdict
 
 
+def process_batch(durable: messaging.Durable, batch: list[Delivered], *,
+                  stopping: Callable[[], bool] = lambda: False) -> list[Verdict]:
+    """Handle a fetched batch in the calling (worker) thread; return one verdict per message, in order.
+
+    Two or more first deliveries that all parse share one transaction (``_together``). Otherwise, or if
+    that transaction fails for any reason, each message goes through ``process()`` on its own; after an
+    ``outage`` verdict, or once ``stopping()`` is true, the rest are not run (``outage`` / ``STOPPING``).
+    """
+    if len(batch) > 1 and not stopping():
+        verdicts = _together(durable, batch)
+        if verdicts is not None:
+            return verdicts
+    verdicts: list[Verdict] = []
+    for item in batch:
+        if verdicts and verdicts[-1].action == "outage":
+            verdicts.append(verdicts[-1])
+        elif stopping():
+            verdicts.append(STOPPING)
+        else:
+            verdicts.append(process(durable, item.data, delivery=item.delivery, subject=item.subject,
+                                    message_id=item.message_id))
+    return verdicts
+
+
+def _together(durable: messaging.Durable, batch: list[Delivered]) -> list[Verdict] | None:
+    """One transaction for the whole batch, inbox row first for each message; ``None`` means "one by one"."""
+    if any(item.delivery != 1 for item in batch):
+        return None
+    started = time.monotonic()
+    try:
+        envelopes = [Envelope.from_json(item.data) for item in batch]
+    except MalformedMessage:
+        return None
+    try:
+        close_old_connections()
+        with transaction.atomic():
+            outcomes = [messaging.handle(durable, envelope, savepoint=False) for envelope in envelopes]
+    except Exception as exc:  # noqa: BLE001 - every message is retried on its own, which decides its fate
+        logger.info("%s: batch of %s rolled back (%s: %s); handling one by one", durable.name, len(batch),
+                    type(exc).__name__, exc)
+        return None
+    finally:
+        try:
+            close_old_connections()
+        except DATABASE_DOWN:
+            pass
+    if messaging.Outcome.HANDLED in outcomes and os.environ.get(CRASH_AFTER_COMMIT) == "1":
+        _crash(durable)
+    verdicts = [Verdict("ack", outcome.value) for outcome in outcomes]
+    for envelope, item, verdict in zip(envelopes, batch, verdicts):
+        _log(durable, envelope, item.message_id, verdict, started)
+    return verdicts
+
+
+def _crash(durable: messaging.Durable) -> None:
+    logger.warning("%s: %s set, exiting after commit before the ack", durable.name, CRASH_AFTER_COMMIT)
+    logging.shutdown()
+    os._exit(CRASH_EXIT_STATUS)
+
+
 def _decide(durable: messaging.Durable, envelope: Envelope, delivery: int) -> Verdict:
     if envelope.name not in durable.handlers:
         return Verdict("ack", "skipped")
@@ -143,9 +219,7 @@ def _decide(durable: messaging.Durable, envelope: Envelope, delivery: int) -> Ve
     except Exception as exc:  # noqa: BLE001 - every handler error is retried, then dead-lettered
         return _retry_or_dead_letter(durable, envelope, delivery, exc)
     if outcome is messaging.Outcome.HANDLED and os.environ.get(CRASH_AFTER_COMMIT) == "1":
-        logger.warning("%s: %s set, exiting after commit before the ack", durable.name, CRASH_AFTER_COMMIT)
-        logging.shutdown()
-        os._exit(CRASH_EXIT_STATUS)
+        _crash(durable)
     return Verdict("ack", outcome.value)
 
 
@@ -205,13 +279,13 @@ class DurableWorker:
     async def run(self) -> None:
         """Fetch and handle until stopped.
 
-        Idle, it pulls one message at a time: nats-py's lingering pull for a batch of N waits, after the
-        first message, for the other N-1 until the fetch timeout, which would delay every hop of a message
-        chain. After a full batch (a backlog) it pulls ``CONSUMER_FETCH_BATCH`` with a short timeout, whose
-        first, non-lingering request returns whatever is already stored at once.
+        Idle, it pulls one message at a time: a lingering pull for a batch of N is answered only when N
+        messages arrived or the request expired, which would delay every hop of a message chain. Each
+        message tells how many more the durable has pending; while some are, it pulls that many (at most
+        ``CONSUMER_FETCH_BATCH``), which the server answers at once from what is stored.
         """
         pause = 0.5
-        backlog = False
+        pending = 0
         while not self.runner.stopping.is_set():
             try:
                 if not self.runner.client.is_connected:
@@ -219,14 +293,14 @@ class DurableWorker:
                     continue
                 if self.subscription is None:
                     self.subscription = await self.runner.subscribe(self.durable)
-                batch, timeout = ((settings.CONSUMER_FETCH_BATCH, BACKLOG_FETCH_TIMEOUT_SECONDS) if backlog
-                                  else (1, FETCH_TIMEOUT_SECONDS))
+                batch, timeout = ((min(pending, settings.CONSUMER_FETCH_BATCH), BACKLOG_FETCH_TIMEOUT_SECONDS)
+                                  if pending else (1, FETCH_TIMEOUT_SECONDS))
                 try:
                     messages = await self.subscription.fetch(batch, timeout=timeout)
                 except asyncio.TimeoutError:
-                    pause, backlog = 0.5, False
+                    pause, pending = 0.5, 0
                     continue
-                pause, backlog = 0.5, len(messages) >= batch
+                pause, pending = 0.5, messages[-1].metadata.num_pending if messages else 0
                 await self.handle_batch(messages)
             except asyncio.CancelledError:
                 raise
@@ -246,35 +320,28 @@ class DurableWorker:
                 pass
 
     async def handle_batch(self, messages: list) -> None:
-        fetched_at = time.monotonic()
-        for index, msg in enumerate(messages):
-            if self.runner.stopping.is_set():
-                await self._settle(messages[index:], "nak", 0.0)
-                return
-            if time.monotonic() - fetched_at > settings.CONSUMER_ACK_WAIT_SECONDS / 2:
-                await self._quietly(msg.in_progress())
-            verdict = await self.handle_message(msg)
-            if verdict.action == "outage":
-                await self._settle(messages[index + 1:], "outage", verdict.delay)
-                await self.wait_for_database()
-                return
-
-    async def handle_message(self, msg) -> Verdict:
-        sequence = msg.metadata.sequence.stream
-        delivered = msg.metadata.num_delivered
-        delivery = max(1, delivered - self.outage_deliveries.get(sequence, 0))
-        message_id = (msg.headers or {}).get("Nats-Msg-Id") or f"{msg.metadata.stream}-seq-{sequence}"
-        work = asyncio.ensure_future(self.in_thread(process, self.durable, msg.data, delivery=delivery,
-                                                    subject=msg.subject, message_id=message_id))
+        """Run ``process_batch`` in the durable's thread (keeping the messages in progress), then settle each."""
+        batch = [self._delivered(msg) for msg in messages]
+        work = asyncio.ensure_future(self.in_thread(process_batch, self.durable, batch,
+                                                    stopping=self.runner.stopping.is_set))
         heartbeat = max(settings.CONSUMER_ACK_WAIT_SECONDS / 3, 0.5)
         while True:
             done, _ = await asyncio.wait({work}, timeout=heartbeat)
             if done:
                 break
-            await self._quietly(msg.in_progress())
-        verdict = work.result()
-        await self._settle([msg], verdict.action, verdict.delay)
-        return verdict
+            for msg in messages:
+                await self._quietly(msg.in_progress())
+        verdicts = work.result()
+        for msg, verdict in zip(messages, verdicts):
+            await self._settle([msg], verdict.action, verdict.delay)
+        if any(verdict.action == "outage" for verdict in verdicts):
+            await self.wait_for_database()
+
+    def _delivered(self, msg) -> Delivered:
+        sequence = msg.metadata.sequence.stream
+        delivery = max(1, msg.metadata.num_delivered - self.outage_deliveries.get(sequence, 0))
+        message_id = (msg.headers or {}).get("Nats-Msg-Id") or f"{msg.metadata.stream}-seq-{sequence}"
+        return Delivered(msg.data, delivery, msg.subject, message_id)
 
     async def _settle(self, messages: Iterable, action: str, delay: float) -> None:
         for msg in messages:

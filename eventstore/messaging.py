@@ -95,14 +95,15 @@ _INBOX = (
 )
 
 
-def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1) -> Outcome:
+def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1, savepoint: bool = True) -> Outcome:
     """Process one message for ``durable`` in one transaction (architecture.md §6 rule 2).
 
     A name the durable does not handle is SKIPPED (nothing written). Otherwise the inbox row is inserted
     first; if (consumer, message id) is already there the message was processed before: DUPLICATE, commit,
     no second effect. Then the handler runs under the message's context. Raises ``MalformedMessage`` for a
     payload that does not fit its contract (dead letter at once) and lets every handler error propagate
-    after rollback (the caller naks or dead-letters).
+    after rollback (the caller naks or dead-letters). ``savepoint=False`` inside an enclosing ``atomic()``
+    (the runner's batch transaction) makes any error doom that whole transaction instead.
     """
     handler = durable.handlers.get(envelope.name)
     if handler is None:
@@ -113,7 +114,7 @@ def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1) -> Outcom
         raise MalformedMessage(f"message id {envelope.id!r} is not a UUID") from exc
     message = envelope.message()
     sent_at = _timestamp_or_none(envelope.sent_at)
-    with context.use(context.from_message(message_id, envelope.metadata)), transaction.atomic():
+    with context.use(context.from_message(message_id, envelope.metadata)), transaction.atomic(savepoint=savepoint):
         with connection.cursor() as cursor:
             cursor.execute(_INBOX, [durable.name, message_id, envelope.name, envelope.subject,
                                     codec.dumps(envelope.payload), codec.dumps(envelope.metadata), sent_at])
