@@ -106,6 +106,28 @@ def active_product_row(product_id: str) -> models.Product:
     return row
 
 
+PRODUCT_COLUMNS = ("id", "store_id", "name", "description", "sku", "price")
+
+
+def active_product_rows(store_id: str) -> list[tuple]:
+    """``PRODUCT_COLUMNS`` of a store's active products in creation order; ``NotFound("store")`` if no store.
+
+    Stores are never deleted, so the store row is read only when the product list is empty.
+    """
+    rows = list(models.Product.objects.filter(store_id=store_id, removed=False).order_by("created_position")
+                .values_list(*PRODUCT_COLUMNS)) if is_valid_id(store_id) else []
+    if not rows:
+        store_row(store_id)
+    return rows
+
+
+def product_json(row: tuple) -> dict:
+    """A ``PRODUCT_COLUMNS`` row as ``ProductOut`` renders it (the kiosk's hot path skips the serializer)."""
+    product_id, store_id, name, description, sku, price = row
+    return {"id": product_id, "storeId": store_id, "name": name, "description": description, "sku": sku,
+            "price": price}
+
+
 # ---------------------------------------------------------------- views
 
 
@@ -192,9 +214,7 @@ class GetStoreProductsApi(Endpoint):
 
     @extend_schema(operation_id="getStoreProducts", responses=responses(ProductsResponse, 404))
     def get(self, request, store_id: str):
-        store = store_row(store_id)
-        rows = models.Product.objects.filter(store_id=store.id, removed=False).order_by("created_position")
-        return Response(ProductsResponse({"products": rows}).data)
+        return Response({"products": [product_json(row) for row in active_product_rows(store_id)]})
 
 
 class RebrandProductApi(Endpoint):

@@ -1,11 +1,13 @@
 """Stores REST API (api.md §4.1): success shapes, error texts in check order, access levels."""
 
+import json
 import uuid
 from decimal import Decimal
 
 import pytest
+from rest_framework.renderers import JSONRenderer
 
-from stores import services
+from stores import api, models, services
 from mallbots_site.testing import WHO, Api
 
 pytestmark = pytest.mark.django_db
@@ -283,3 +285,12 @@ def test_openapi_schema_names_every_stores_operation(client):
     product = schema["components"]["schemas"]["ProductOut"]
     assert product["properties"]["price"]["type"] == "number" and set(product["required"]) == {
         "id", "storeId", "name", "description", "sku", "price"}
+
+
+def test_store_products_render_exactly_as_the_documented_product_serializer(staff):
+    store_id = new_store()
+    new_product(store_id, "B", "1.5")
+    new_product(store_id, "C", "0.10")
+    rows = models.Product.objects.filter(store_id=store_id).order_by("created_position")
+    documented = json.loads(JSONRenderer().render(api.ProductsResponse({"products": rows}).data))
+    assert staff("GET", f"/api/stores/{store_id}/products") == (200, documented)
