@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -107,15 +108,21 @@ def active_product_row(product_id: str) -> models.Product:
 
 
 PRODUCT_COLUMNS = ("id", "store_id", "name", "description", "sku", "price")
+_ACTIVE_PRODUCTS = (f"SELECT {', '.join(PRODUCT_COLUMNS)} FROM {models.Product._meta.db_table}"
+                    " WHERE store_id = %s AND NOT removed ORDER BY created_position")
 
 
 def active_product_rows(store_id: str) -> list[tuple]:
     """``PRODUCT_COLUMNS`` of a store's active products in creation order; ``NotFound("store")`` if no store.
 
-    Stores are never deleted, so the store row is read only when the product list is empty.
+    The kiosk's most frequent read: one indexed query, kept off the ORM's query compiler. Stores are
+    never deleted, so the store row is read only when the product list is empty.
     """
-    rows = list(models.Product.objects.filter(store_id=store_id, removed=False).order_by("created_position")
-                .values_list(*PRODUCT_COLUMNS)) if is_valid_id(store_id) else []
+    rows: list[tuple] = []
+    if is_valid_id(store_id):
+        with connection.cursor() as cursor:
+            cursor.execute(_ACTIVE_PRODUCTS, [store_id])
+            rows = cursor.fetchall()
     if not rows:
         store_row(store_id)
     return rows
