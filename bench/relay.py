@@ -11,8 +11,9 @@ subject ``mallbots.bench.relay`` (inside the stream, outside every durable's fil
    are committed in one transaction — for the relay the same as a backlog found at start, without
    counting Django's start-up. Rate = N / (max(published_at) − commit time), both from PostgreSQL's
    clock; ``published_at`` is set by the relay's mark after the acks. Baseline:
-   ``nats_publish_window256`` (raw ``publish_async`` with 256 in flight).
-2. Latency: one writer commits one ``outbox.publish`` per transaction, paced at 200/s for 15 s
+   ``nats_publish_window256`` (raw ``publish_async`` with 256 in flight); this relay runs with
+   ``RELAY_BATCH_SIZE=256``, the same in-flight window (quality.md §1.2).
+2. Latency (a relay with the project's settings): one writer commits one ``outbox.publish`` per transaction, paced at 200/s for 15 s
    (quick 5 s), and records the wall clock right after each commit returns. A separate process holds
    a core NATS subscription on the subject and records each arrival. p50/p99 of arrival − commit:
    arrival at a subscriber comes after the ack is sent, so this is an upper bound of commit → ack.
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from bench import core
+from bench.nats_publish import WINDOW
 
 NAME = "relay"
 PROVIDES: tuple[str, ...] = ()
@@ -72,10 +74,11 @@ def _stop(process: subprocess.Popen, timeout: float = 15) -> None:
 
 
 @contextlib.contextmanager
-def manage(ctx: core.Context, name: str, *args: str, ready: str, timeout: float = 90) -> Iterator[subprocess.Popen]:
-    """``manage.py <args>`` on the bench database and the run's NATS, until ``ready`` appears in its log."""
+def manage(ctx: core.Context, name: str, *args: str, ready: str, timeout: float = 90,
+           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    """``manage.py <args>`` on the bench database and the run's NATS (plus ``env``), until ``ready`` is logged."""
     path = log_path(ctx, name)
-    env = ctx.env(DJANGO_SETTINGS_MODULE="mallbots_site.settings", MALLBOTS_TEST_APPS="1")
+    env = ctx.env(DJANGO_SETTINGS_MODULE="mallbots_site.settings", MALLBOTS_TEST_APPS="1", **(env or {}))
     with open(path, "wb") as log:
         process = subprocess.Popen([sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py"), *args], env=env,
                                    cwd=ctx.settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
@@ -301,19 +304,21 @@ def _publish_one(i: int) -> tuple[str, float]:
 def run(ctx: core.Context) -> list[core.Figure]:
     baseline = ctx.baseline("nats_publish_window256")
     rows, seconds = ctx.scale(20_000, 10_000), ctx.scale(15, 5)
-    batch = ctx.settings.RELAY_BATCH_SIZE
     figures: list[core.Figure] = []
     try:
         delete_stream(ctx)
         publish_leftovers(ctx.conninfo)
         metadata = _sample_metadata()
-        with manage(ctx, "relay-run_relay", "run_relay", ready="listening on"):
+        with manage(ctx, "relay-run_relay-window", "run_relay", ready="listening on",
+                    env={"RELAY_BATCH_SIZE": str(WINDOW)}):
             wait_for(lambda: unpublished(ctx.conninfo) == 0, 30)
             samples = [_throughput_rep(ctx, rows, metadata) for _ in range(ctx.reps)]
             figures.append(core.measured(
                 "relay_throughput", samples, "rows/s", baseline=baseline, at_least=0.5,
                 note=f"{rows:,} rows committed at once while the relay idles; N / (last published_at − commit); "
-                     f"RELAY_BATCH_SIZE {batch} (rows in flight ≤ {batch} vs the baseline's 256)"))
+                     f"RELAY_BATCH_SIZE={WINDOW}, the baseline's in-flight window (default "
+                     f"{ctx.settings.RELAY_BATCH_SIZE})"))
+        with manage(ctx, "relay-run_relay", "run_relay", ready="listening on"):
             listener = Listener(ctx, "relay-listener", "nats", ctx.nats_url, SUBJECT)
             try:
                 committed, achieved = paced(RATE, seconds, _publish_one)
