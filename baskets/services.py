@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
 
 from baskets import caches
 from baskets.domain import Basket, ProductChoice
@@ -17,6 +16,7 @@ from eventstore import codec, store
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id, new_id
 from eventstore.repository import Repository
+from eventstore.transactions import use_case
 
 baskets = Repository(Basket)
 
@@ -26,7 +26,7 @@ def start_basket(*, customer_id: str) -> str:
 
     Raises ``DomainError`` when the customer id is blank. The customer's existence is not checked.
     """
-    with transaction.atomic():
+    with use_case():
         basket = Basket.start(new_id(), customer_id=customer_id)
         baskets.create(basket)
     return basket.id
@@ -39,7 +39,7 @@ def add_item(*, basket_id: str, product_id: str, quantity: int) -> None:
     basket open, quantity > 0, store participating (``DomainError``). Product and store come from the
     caches, read through ``stores.public`` on a miss.
     """
-    with transaction.atomic():
+    with use_case():
         basket = baskets.load(basket_id)
         product = caches.product(product_id) if is_valid_id(product_id) else None
         if product is None or product.removed:
@@ -59,7 +59,7 @@ def remove_item(*, basket_id: str, product_id: str, quantity: int) -> None:
     Checks, in order: basket exists, product id well-formed (``NotFound``); basket open, quantity > 0
     (``DomainError``). A product that is not in the basket changes nothing; the catalog is not consulted.
     """
-    with transaction.atomic():
+    with use_case():
         basket = baskets.load(basket_id)
         if not is_valid_id(product_id):
             raise NotFound("product")
@@ -70,7 +70,7 @@ def remove_item(*, basket_id: str, product_id: str, quantity: int) -> None:
 def cancel_basket(*, basket_id: str) -> None:
     """Cancel an open basket at the customer's request (BasketCanceled reason ``customer`` →
     ``basketsapi.BasketCanceled``). Raises ``NotFound``; ``DomainError`` unless open."""
-    with transaction.atomic():
+    with use_case():
         basket = baskets.load(basket_id)
         basket.cancel()
         baskets.save(basket)
@@ -80,7 +80,7 @@ def checkout_basket(*, basket_id: str, payment_id: str) -> None:
     """Close the basket with the kiosk's payment authorization (BasketCheckedOut → ``basketsapi.BasketCheckedOut``
     with the captured items). Checks: exists; open, has items, payment id not blank. The payment itself is the
     saga's business."""
-    with transaction.atomic():
+    with use_case():
         basket = baskets.load(basket_id)
         basket.checkout(payment_id)
         baskets.save(basket)
@@ -90,7 +90,7 @@ def expire_basket(*, basket_id: str, now: dt.datetime | None = None) -> bool:
     """Cancel the basket as abandoned (BasketCanceled reason ``abandoned``) if it is open and its latest event
     happened at least ``BASKET_ABANDON_AFTER_MINUTES`` before ``now``; otherwise nothing. Returns whether it
     expired. A concurrent change to the basket raises ``ConcurrencyError`` and nothing is saved."""
-    with transaction.atomic():
+    with use_case():
         basket = baskets.load(basket_id)
         [latest] = store.read(Basket.stream_type, basket.id, basket.version - 1)
         expired = basket.expire(now=now or codec.utcnow(), last_activity=latest.occurred_at,

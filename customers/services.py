@@ -7,18 +7,17 @@ transaction by ``customers.handlers``. A concurrent writer makes the save raise 
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from customers.domain import Customer
 from eventstore.ids import new_id
 from eventstore.repository import Repository
+from eventstore.transactions import use_case
 
 customers = Repository(Customer)
 
 
 def register_customer(*, name: str, sms_number: str) -> str:
     """Register an enabled customer; returns the new id. Emits CustomerRegistered."""
-    with transaction.atomic():
+    with use_case():
         customer = Customer.register(new_id(), name, sms_number)
         customers.create(customer)
     return customer.id
@@ -26,7 +25,7 @@ def register_customer(*, name: str, sms_number: str) -> str:
 
 def change_sms_number(*, customer_id: str, sms_number: str) -> None:
     """Emits CustomerSmsChanged unless the number is unchanged."""
-    with transaction.atomic():
+    with use_case():
         customer = customers.load(customer_id)
         customer.change_sms_number(sms_number)
         customers.save(customer)
@@ -34,7 +33,7 @@ def change_sms_number(*, customer_id: str, sms_number: str) -> None:
 
 def enable_customer(*, customer_id: str) -> None:
     """Emits CustomerEnabled."""
-    with transaction.atomic():
+    with use_case():
         customer = customers.load(customer_id)
         customer.enable()
         customers.save(customer)
@@ -42,7 +41,7 @@ def enable_customer(*, customer_id: str) -> None:
 
 def disable_customer(*, customer_id: str) -> None:
     """Emits CustomerDisabled; the create-order saga then rejects the customer's orders."""
-    with transaction.atomic():
+    with use_case():
         customer = customers.load(customer_id)
         customer.disable()
         customers.save(customer)
@@ -54,5 +53,5 @@ def authorize_customer(*, customer_id: str) -> None:
     Raises ``NotFound`` (``customer not found``) for an unknown or malformed id and ``DomainError``
     (``customer is not authorized``) for a disabled customer.
     """
-    with transaction.atomic():
+    with use_case():
         customers.load(customer_id).authorize()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection
 
 from depot import caches, domain
 from depot.domain import ShoppingList
@@ -19,6 +19,7 @@ from depot.models import ShoppingList as ShoppingListRow
 from eventstore.errors import DomainError, Forbidden, NotFound
 from eventstore.ids import new_id
 from eventstore.repository import Repository
+from eventstore.transactions import use_case
 
 NOT_ASSIGNED_TO_BOT = "the shopping list is not assigned to this bot"
 
@@ -43,7 +44,7 @@ def create_shopping_list(*, order_id: str, items: list[Line], existing_ok: bool 
     answered the same way. Holds the transaction-scoped advisory lock of the order id, so two
     creates for one order are serialised; the unique ``order_id`` of the read model backs it up.
     """
-    with transaction.atomic():
+    with use_case():
         domain.check_request(order_id, len(items))
         _lock_order(order_id)
         existing = ShoppingListRow.objects.filter(order_id=order_id).values_list("id", flat=True).first()
@@ -80,7 +81,7 @@ def initiate_shopping(*, list_id: str, by_saga: bool = False) -> None:
 
     Staff: E2 unless pending. Saga (``by_saga``): ``=`` once past pending, E2 when canceled.
     """
-    with transaction.atomic():
+    with use_case():
         shopping_list = shopping_lists.load(list_id)
         if by_saga:
             shopping_list.initiate_for_saga()
@@ -94,7 +95,7 @@ def assign_shopping_list(*, list_id: str, bot_id: str) -> None:
 
     The bot's side (exists, idle, BotAssigned) joins this transaction when the Bot aggregate exists.
     """
-    with transaction.atomic():
+    with use_case():
         shopping_list = shopping_lists.load(list_id)
         shopping_list.assign(bot_id)
         shopping_lists.save(shopping_list)
@@ -102,7 +103,7 @@ def assign_shopping_list(*, list_id: str, bot_id: str) -> None:
 
 def start_shopping(*, list_id: str, acting_bot_id: str = "") -> None:
     """assigned → active (``=`` when active, E4 otherwise). Emits ShoppingListStarted."""
-    with transaction.atomic():
+    with use_case():
         shopping_list = _load_for(list_id, acting_bot_id)
         shopping_list.start()
         shopping_lists.save(shopping_list)
@@ -110,7 +111,7 @@ def start_shopping(*, list_id: str, acting_bot_id: str = "") -> None:
 
 def pick_item(*, list_id: str, product_id: str, quantity: int, acting_bot_id: str = "") -> None:
     """Set an item's picked quantity. Checks E5, 404 ``item not found``, E11/E12, E15. Emits ShoppingListItemPicked."""
-    with transaction.atomic():
+    with use_case():
         shopping_list = _load_for(list_id, acting_bot_id)
         shopping_list.pick_item(product_id, quantity)
         shopping_lists.save(shopping_list)
@@ -118,7 +119,7 @@ def pick_item(*, list_id: str, product_id: str, quantity: int, acting_bot_id: st
 
 def report_item_unavailable(*, list_id: str, product_id: str, acting_bot_id: str = "") -> None:
     """Picked quantity := 0. Checks E5, 404 ``item not found``. Emits ShoppingListItemUnavailable."""
-    with transaction.atomic():
+    with use_case():
         shopping_list = _load_for(list_id, acting_bot_id)
         shopping_list.report_unavailable(product_id)
         shopping_lists.save(shopping_list)
@@ -129,7 +130,7 @@ def complete_shopping_list(*, list_id: str, acting_bot_id: str = "") -> None:
 
     Emits ShoppingListItemUnavailable per never-reported item, then ShoppingListCompleted.
     """
-    with transaction.atomic():
+    with use_case():
         shopping_list = _load_for(list_id, acting_bot_id)
         bot_id = shopping_list.complete()
         shopping_lists.save(shopping_list)
@@ -138,7 +139,7 @@ def complete_shopping_list(*, list_id: str, acting_bot_id: str = "") -> None:
 
 def cancel_shopping_list(*, list_id: str) -> None:
     """Staff: cancel an open list (E7 when completed or canceled); its bot is released. Emits ShoppingListCanceled."""
-    with transaction.atomic():
+    with use_case():
         shopping_list = shopping_lists.load(list_id)
         bot_id = shopping_list.cancel()
         shopping_lists.save(shopping_list)
@@ -147,7 +148,7 @@ def cancel_shopping_list(*, list_id: str) -> None:
 
 def cancel_shopping_list_for_saga(*, list_id: str) -> None:
     """Saga compensation: cancel (``=`` when already canceled, E7 when completed). Emits ShoppingListCanceled."""
-    with transaction.atomic():
+    with use_case():
         shopping_list = shopping_lists.load(list_id)
         bot_id = shopping_list.cancel_for_saga()
         shopping_lists.save(shopping_list)
@@ -159,7 +160,7 @@ def cancel_shopping_list_for_order(*, order_id: str) -> None:
 
     Emits ShoppingListCanceled.
     """
-    with transaction.atomic():
+    with use_case():
         list_id = ShoppingListRow.objects.filter(order_id=order_id).values_list("id", flat=True).first()
         if list_id is None:
             return

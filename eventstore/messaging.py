@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from django.db import connection, transaction
 
-from eventstore import codec, context
+from eventstore import codec, context, transactions
 from eventstore.envelope import Envelope, MalformedMessage
 
 
@@ -114,7 +114,7 @@ def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1, savepoint
         raise MalformedMessage(f"message id {envelope.id!r} is not a UUID") from exc
     message = envelope.message()
     sent_at = _timestamp_or_none(envelope.sent_at)
-    with context.use(context.from_message(message_id, envelope.metadata)), transaction.atomic(savepoint=savepoint):
+    with context.use(context.from_message(message_id, envelope.metadata)), transactions.message(savepoint=savepoint):
         with connection.cursor() as cursor:
             cursor.execute(_INBOX, [durable.name, message_id, envelope.name, envelope.subject,
                                     codec.dumps(envelope.payload), codec.dumps(envelope.metadata), sent_at])

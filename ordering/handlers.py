@@ -23,14 +23,17 @@ def _contract_items(items) -> tuple[contracts.OrderItem, ...]:
 @handles(domain.OrderCreated, domain.OrderApproved, domain.OrderRejected, domain.OrderStarted,
          domain.OrderReadied, domain.OrderCanceled, domain.OrderCompleted)
 def project_order(recorded: RecordedEvent) -> None:
+    """The order row is inserted by ``OrderCreated`` and overwritten with the aggregate's state after."""
     order: domain.Order = recorded.aggregate
     fields = {
         "customer_id": order.customer_id, "payment_id": order.payment_id, "shopping_id": order.shopping_id,
         "invoice_id": order.invoice_id, "status": order.status, "reason": order.reason, "total": order.total,
         "items": _items(order.items), "updated_at": recorded.occurred_at, "version": recorded.version,
     }
-    models.Order.objects.update_or_create(id=order.id, defaults=fields,
-                                          create_defaults={**fields, "created_at": recorded.occurred_at})
+    if isinstance(recorded.event, domain.OrderCreated):
+        models.Order.objects.create(id=order.id, created_at=recorded.occurred_at, **fields)
+    else:
+        models.Order.objects.filter(id=order.id).update(**fields)
 
 
 def _integration_event(recorded: RecordedEvent):

@@ -6,11 +6,10 @@ transaction; creating an order also starts the create-order saga in it (ordering
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from depot import public as depot_public
 from eventstore.ids import new_id
 from eventstore.repository import Repository
+from eventstore.transactions import use_case
 from ordering import saga
 from ordering.domain import Order
 from payments import public as payments_public
@@ -23,7 +22,7 @@ def create_order(*, customer_id: str, payment_id: str, items: list[dict], order_
 
     Emits OrderCreated (→ ``ordersapi.OrderCreated``) and the saga's first command.
     """
-    with transaction.atomic():
+    with use_case():
         order = Order.create(order_id or new_id(), customer_id=customer_id, payment_id=payment_id, items=items)
         orders.create(order)
         saga.start(order)
@@ -32,7 +31,7 @@ def create_order(*, customer_id: str, payment_id: str, items: list[dict], order_
 
 def create_order_from_checkout(*, basket_id: str, customer_id: str, payment_id: str, items: list[dict]) -> bool:
     """Order id = basket id. A checkout for an order that already exists is ignored (returns False)."""
-    with transaction.atomic():
+    with use_case():
         if orders.find(basket_id) is not None:
             return False
         create_order(order_id=basket_id, customer_id=customer_id, payment_id=payment_id, items=items)
@@ -41,7 +40,7 @@ def create_order_from_checkout(*, basket_id: str, customer_id: str, payment_id: 
 
 def approve_order(*, order_id: str, shopping_id: str) -> None:
     """Saga step 5. Emits OrderApproved unless already approved; E5 otherwise."""
-    with transaction.atomic():
+    with use_case():
         order = orders.load(order_id)
         order.approve(shopping_id)
         orders.save(order)
@@ -49,7 +48,7 @@ def approve_order(*, order_id: str, shopping_id: str) -> None:
 
 def reject_order(*, order_id: str, reason: str) -> None:
     """Saga compensation. Emits OrderRejected; no-op when already rejected or cancelled; E6 otherwise."""
-    with transaction.atomic():
+    with use_case():
         order = orders.load(order_id)
         order.reject(reason)
         orders.save(order)
@@ -57,7 +56,7 @@ def reject_order(*, order_id: str, reason: str) -> None:
 
 def cancel_order(*, order_id: str, reason: str) -> None:
     """Kiosk (reason customer) or staff cancellation; refused (E4) once the invoice is paid. Emits OrderCanceled."""
-    with transaction.atomic():
+    with use_case():
         order = orders.load(order_id)
         order.cancel(reason, invoice_paid=payments_public.invoice_is_paid(order_id))
         orders.save(order)
@@ -65,7 +64,7 @@ def cancel_order(*, order_id: str, reason: str) -> None:
 
 def ready_order(*, order_id: str) -> None:
     """Staff recovery: ready the order from its completed shopping list (E7, E9). Emits OrderReadied or OrderCanceled."""
-    with transaction.atomic():
+    with use_case():
         order = orders.load(order_id)
         shopping_list = depot_public.shopping_list_for_order(order_id)
         picked = None
@@ -77,7 +76,7 @@ def ready_order(*, order_id: str) -> None:
 
 def complete_order(*, order_id: str) -> None:
     """Staff recovery: complete a ready order whose invoice is paid (E8, E10). Emits OrderCompleted."""
-    with transaction.atomic():
+    with use_case():
         order = orders.load(order_id)
         order.complete_by_staff(invoice_paid=payments_public.invoice_is_paid(order_id))
         orders.save(order)
@@ -85,7 +84,7 @@ def complete_order(*, order_id: str) -> None:
 
 def start_order(*, order_id: str, bot_id: str) -> None:
     """A bot started shopping. Raises RetryLater while pending; unknown orders are ignored."""
-    with transaction.atomic():
+    with use_case():
         order = orders.find(order_id)
         if order is not None:
             order.start(bot_id)
@@ -94,7 +93,7 @@ def start_order(*, order_id: str, bot_id: str) -> None:
 
 def ready_order_from_list(*, order_id: str, picked: dict[str, int]) -> None:
     """The shopping list was completed. Raises RetryLater while pending; unknown orders are ignored."""
-    with transaction.atomic():
+    with use_case():
         order = orders.find(order_id)
         if order is not None:
             order.ready_from_list(picked)
@@ -103,7 +102,7 @@ def ready_order_from_list(*, order_id: str, picked: dict[str, int]) -> None:
 
 def cancel_order_for_list(*, order_id: str) -> None:
     """The shopping list was cancelled. Raises RetryLater while pending; unknown orders are ignored."""
-    with transaction.atomic():
+    with use_case():
         order = orders.find(order_id)
         if order is not None:
             order.cancel_for_list()
@@ -112,7 +111,7 @@ def cancel_order_for_list(*, order_id: str) -> None:
 
 def complete_order_from_invoice(*, order_id: str, invoice_id: str) -> None:
     """The invoice was paid: ready → completed; anything else is ignored."""
-    with transaction.atomic():
+    with use_case():
         order = orders.find(order_id)
         if order is not None:
             order.complete_from_invoice(invoice_id)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
-
 from eventstore.errors import DomainError
 from eventstore.ids import new_id
 from eventstore.repository import Repository
+from eventstore.transactions import use_case
 from payments.domain import CANNOT_CAPTURE, Invoice, Payment
 
 payments = Repository(Payment)
@@ -24,7 +23,7 @@ def authorize_payment(*, customer_id: str, amount: Decimal) -> str:
 
     Raises ``DomainError``: customer id blank, then amount not > 0.
     """
-    with transaction.atomic():
+    with use_case():
         payment = Payment.authorize(new_id(), customer_id=customer_id, amount=amount)
         payments.create(payment)
     return payment.id
@@ -35,7 +34,7 @@ def confirm_payment(*, payment_id: str, order_id: str, customer_id: str, amount:
 
     Raises ``NotFound("payment")``; ``DomainError`` other customer, amount too small, cannot be confirmed.
     """
-    with transaction.atomic():
+    with use_case():
         payment = payments.load(payment_id)
         if payment.confirm(order_id=order_id, customer_id=customer_id, amount=amount):
             payments.save(payment)
@@ -47,7 +46,7 @@ def release_payment(*, payment_id: str, order_id: str, customer_id: str) -> bool
     Unknown payment, another customer's payment, one confirmed for another order, captured or already
     released: nothing happens. Returns whether the payment was released.
     """
-    with transaction.atomic():
+    with use_case():
         payment = payments.find(payment_id)
         if payment is None or not payment.release(order_id=order_id, customer_id=customer_id):
             return False
@@ -61,7 +60,7 @@ def create_invoice(*, order_id: str, payment_id: str, amount: Decimal) -> bool:
     An invoice that already exists is left alone (False). A concurrent creator makes the save raise
     ``ConcurrencyError``; the redelivered message then finds the invoice.
     """
-    with transaction.atomic():
+    with use_case():
         if invoices.find(order_id) is not None:
             return False
         invoices.create(Invoice.create(order_id, order_id=order_id, payment_id=payment_id, amount=amount))
@@ -77,7 +76,7 @@ def pay_invoice(*, invoice_id: str) -> None:
     Checks, in order: invoice exists (``NotFound("invoice")``), invoice pending (``invoice cannot be
     paid for``), payment exists and is confirmed for this order (``the payment cannot be captured``).
     """
-    with transaction.atomic():
+    with use_case():
         invoice = invoices.load(invoice_id)
         invoice.pay()
         payment = payments.find(invoice.payment_id)
@@ -91,7 +90,7 @@ def pay_invoice(*, invoice_id: str) -> None:
 def cancel_invoice(*, order_id: str) -> bool:
     """The order was cancelled: a pending invoice is cancelled (InvoiceCanceled), a paid one flagged
     for a refund (InvoiceRefundRequired). No invoice, or nothing to change: False."""
-    with transaction.atomic():
+    with use_case():
         invoice = invoices.find(order_id)
         if invoice is None or not invoice.cancel():
             return False

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
-
 from eventstore.ids import new_id
 from eventstore.repository import Repository
+from eventstore.transactions import use_case
 from stores.domain import Product, Store
 
 stores = Repository(Store)
@@ -21,7 +20,7 @@ products = Repository(Product)
 
 def create_store(*, name: str, location: str) -> str:
     """Create a participating store; returns its new id. Emits StoreCreated."""
-    with transaction.atomic():
+    with use_case():
         store = Store.create(new_id(), name, location)
         stores.create(store)
     return store.id
@@ -29,7 +28,7 @@ def create_store(*, name: str, location: str) -> str:
 
 def enable_participation(*, store_id: str) -> None:
     """Emits StoreParticipationEnabled (storesapi.StoreParticipationToggled)."""
-    with transaction.atomic():
+    with use_case():
         store = stores.load(store_id)
         store.enable_participation()
         stores.save(store)
@@ -37,7 +36,7 @@ def enable_participation(*, store_id: str) -> None:
 
 def disable_participation(*, store_id: str) -> None:
     """Emits StoreParticipationDisabled (storesapi.StoreParticipationToggled)."""
-    with transaction.atomic():
+    with use_case():
         store = stores.load(store_id)
         store.disable_participation()
         stores.save(store)
@@ -45,7 +44,7 @@ def disable_participation(*, store_id: str) -> None:
 
 def rebrand_store(*, store_id: str, name: str) -> None:
     """Emits StoreRebranded unless the name is unchanged."""
-    with transaction.atomic():
+    with use_case():
         store = stores.load(store_id)
         store.rebrand(name)
         stores.save(store)
@@ -53,7 +52,7 @@ def rebrand_store(*, store_id: str, name: str) -> None:
 
 def add_product(*, store_id: str, name: str, description: str, sku: str, price: Decimal) -> str:
     """Add a product (its own aggregate, new id) to an existing store; returns the id. Emits ProductAdded."""
-    with transaction.atomic():
+    with use_case():
         stores.load(store_id)
         product = Product.add(new_id(), store_id=store_id, name=name, description=description, sku=sku,
                               price=price)
@@ -63,7 +62,7 @@ def add_product(*, store_id: str, name: str, description: str, sku: str, price: 
 
 def rebrand_product(*, product_id: str, name: str, description: str) -> None:
     """Emits ProductRebranded unless name and description are unchanged."""
-    with transaction.atomic():
+    with use_case():
         product = products.load(product_id)
         product.rebrand(name, description)
         products.save(product)
@@ -71,7 +70,7 @@ def rebrand_product(*, product_id: str, name: str, description: str) -> None:
 
 def increase_product_price(*, product_id: str, price: Decimal) -> None:
     """Set a higher absolute price. Emits ProductPriceIncreased unless the price is unchanged."""
-    with transaction.atomic():
+    with use_case():
         product = products.load(product_id)
         product.increase_price(price)
         products.save(product)
@@ -79,7 +78,7 @@ def increase_product_price(*, product_id: str, price: Decimal) -> None:
 
 def decrease_product_price(*, product_id: str, price: Decimal) -> None:
     """Set a lower absolute price. Emits ProductPriceDecreased unless the price is unchanged."""
-    with transaction.atomic():
+    with use_case():
         product = products.load(product_id)
         product.decrease_price(price)
         products.save(product)
@@ -87,7 +86,7 @@ def decrease_product_price(*, product_id: str, price: Decimal) -> None:
 
 def remove_product(*, product_id: str) -> None:
     """Take a product out of the catalog for good. Emits ProductRemoved; a removed product is not found."""
-    with transaction.atomic():
+    with use_case():
         product = products.load(product_id)
         product.remove()
         products.save(product)

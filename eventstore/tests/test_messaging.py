@@ -3,9 +3,10 @@
 import uuid
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from eventstore import messaging
+from eventstore import messaging, transactions
 from eventstore.commands import SagaHeaders, send_command
 from eventstore.envelope import MalformedMessage
 from eventstore.models import InboxMessage, OutboxMessage
@@ -123,3 +124,18 @@ def test_command_without_reply_channel_is_executed_without_reply():
         deliver_all(modules=["toy"])
     assert captured.messages == []
     assert Tally.objects.filter(counter_id="title-quiet").exists()
+
+
+def savepoints(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SAVEPOINT")]
+
+
+def test_a_use_case_inside_a_message_transaction_takes_no_savepoint_but_on_its_own_it_does():
+    with CaptureQueriesContext(connection) as in_message:
+        with transactions.message(savepoint=False), transactions.use_case():
+            Tally.objects.create(counter_id="in-a-message")
+    with CaptureQueriesContext(connection) as nested_elsewhere:
+        with transaction.atomic(savepoint=False), transactions.use_case():
+            Tally.objects.create(counter_id="on-its-own")
+    assert savepoints(in_message) == []
+    assert len(savepoints(nested_elsewhere)) == 1
