@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import environ
@@ -103,13 +104,17 @@ DATABASES = {"default": env.db_url("DATABASE_URL")}
 for _key in ("host", "port"):
     if _key in DATABASES["default"].get("OPTIONS", {}):
         DATABASES["default"][_key.upper()] = DATABASES["default"]["OPTIONS"].pop(_key)
-# A psycopg pool per process: under ASGI every request runs in its own thread, so persistent
-# per-thread connections (CONN_MAX_AGE > 0) pile up; pooled connections return at request end.
-DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=20)
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Persistent connections, one per thread that uses the database: a gunicorn sync worker, a consumer
+# durable's thread. A psycopg pool (DATABASE_POOL_MAX_SIZE > 0) suits a server with a thread per request
+# (ASGI), never django-q's qcluster: it forks its workers, and a pool's open connections would then be
+# shared by parent and children (ADR 11).
+DATABASE_POOL_MAX_SIZE = 0 if sys.argv[1:2] == ["qcluster"] else env.int("DATABASE_POOL_MAX_SIZE", default=0)
 if DATABASE_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=300)
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_mallbots")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

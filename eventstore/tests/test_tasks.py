@@ -162,3 +162,18 @@ def test_setup_schedules_command_prints_what_it_registered():
     assert out.getvalue().count("schedules registered:") == 2
     assert "lag-check" in out.getvalue()
     assert Schedule.objects.filter(name="lag-check").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_a_connection_pool_configured_then_qcluster_forks_workers_without_sharing_connections(tmp_path):
+    from django_q.models import Success
+    from django_q.tasks import async_task
+
+    for n in range(30):
+        async_task("math.floor", n + 0.5)
+    env = processes.subprocess_env(DATABASE_POOL_MAX_SIZE="20", Q_WORKERS="2")
+    with processes.run_command("qcluster", env=env, log_path=tmp_path / "qcluster.log") as cluster:
+        processes.wait_until(lambda: Success.objects.count() >= 30, 60, "30 tasks done")
+        log = cluster.log()
+    assert sorted(Success.objects.values_list("result", flat=True)) == list(range(30))
+    assert "Traceback" not in log and "ERROR" not in log
