@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import F, Max, Sum
+from django.db.models import Max, Subquery
+from django.db.models.functions import Coalesce
 
 from baskets import caches, contracts, domain, models
 from eventstore import outbox
@@ -27,10 +28,29 @@ def _touch(recorded: RecordedEvent, **fields) -> None:
         **fields, version=recorded.version, updated_at=recorded.occurred_at)
 
 
-def _refresh_total(recorded: RecordedEvent) -> None:
-    total = models.BasketItem.objects.filter(basket_id=recorded.stream_id).aggregate(
-        total=Sum(F("price") * F("quantity")))["total"]
-    _touch(recorded, total=total or Decimal("0.00"))
+def _next_position(basket_id: str):
+    """``max(position) + 1`` of the basket's lines, computed by the INSERT itself."""
+    last = (models.BasketItem.objects.filter(basket_id=basket_id).values("basket_id")
+            .annotate(last=Max("position")).values("last"))
+    return Coalesce(Subquery(last), 0) + 1
+
+
+def _project_line(recorded: RecordedEvent, product_id: str) -> None:
+    """Set the product's line and the basket's total to the aggregate's state after the save.
+
+    Setting (not adding to) the quantity keeps the projection right when one save holds several events.
+    """
+    basket: domain.Basket = recorded.aggregate
+    line = basket.items.get(product_id)
+    rows = models.BasketItem.objects.filter(basket_id=recorded.stream_id, product_id=product_id)
+    if line is None:
+        rows.delete()
+    elif not rows.update(quantity=line.quantity):
+        models.BasketItem.objects.create(
+            basket_id=recorded.stream_id, position=_next_position(recorded.stream_id), store_id=line.store_id,
+            product_id=product_id, store_name=line.store_name, product_name=line.product_name, price=line.price,
+            quantity=line.quantity)
+    _touch(recorded, total=basket.total)
 
 
 @handles(domain.BasketStarted)
@@ -41,26 +61,9 @@ def project_basket_started(recorded: RecordedEvent) -> None:
         updated_at=recorded.occurred_at)
 
 
-@handles(domain.BasketItemAdded)
-def project_item_added(recorded: RecordedEvent) -> None:
-    event = recorded.event
-    items = models.BasketItem.objects.filter(basket_id=recorded.stream_id)
-    if not items.filter(product_id=event.product_id).update(quantity=F("quantity") + event.quantity):
-        last = items.aggregate(last=Max("position"))["last"]
-        models.BasketItem.objects.create(
-            basket_id=recorded.stream_id, position=(last or 0) + 1, store_id=event.store_id,
-            product_id=event.product_id, store_name=event.store_name, product_name=event.product_name,
-            price=event.price, quantity=event.quantity)
-    _refresh_total(recorded)
-
-
-@handles(domain.BasketItemRemoved)
-def project_item_removed(recorded: RecordedEvent) -> None:
-    event = recorded.event
-    line = models.BasketItem.objects.filter(basket_id=recorded.stream_id, product_id=event.product_id)
-    line.update(quantity=F("quantity") - event.quantity)
-    line.filter(quantity__lte=0).delete()
-    _refresh_total(recorded)
+@handles(domain.BasketItemAdded, domain.BasketItemRemoved)
+def project_line_changed(recorded: RecordedEvent) -> None:
+    _project_line(recorded, recorded.event.product_id)
 
 
 @handles(domain.BasketCanceled)

@@ -4,9 +4,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from baskets import models, public, services, tasks
-from baskets.domain import Basket
+from baskets.domain import Basket, ProductChoice
 from baskets.models import ProductCache, StoreCache
 from eventstore import codec, messaging
 from eventstore.errors import DomainError, NotFound
@@ -319,3 +320,28 @@ def test_expire_basket_counts_idle_time_from_the_latest_event(settings):
     assert services.expire_basket(basket_id=basket_id, now=added + dt.timedelta(minutes=30))
     assert models.Basket.objects.get(id=basket_id).status == "canceled"
     assert not services.expire_basket(basket_id=basket_id, now=added + dt.timedelta(days=1))
+
+
+def choice(product_id, name, price):
+    return ProductChoice(store_id="s", product_id=product_id, store_name="Fruit", product_name=name, price=D(price),
+                         store_participating=True)
+
+
+def test_one_save_with_several_line_events_projects_the_final_lines_in_first_added_order():
+    store_id, apple = catalog()
+    pear = stores.add_product(store_id=store_id, name="Pear", description="", sku="P1", price=D("2.00"))
+    deliver_all(modules=["baskets"])
+    basket_id = services.start_basket(customer_id="c-1")
+    services.add_item(basket_id=basket_id, product_id=pear, quantity=1)
+    services.remove_item(basket_id=basket_id, product_id=pear, quantity=1)
+    baskets = Repository(Basket)
+    with transaction.atomic():
+        basket = baskets.load(basket_id)
+        basket.add_item(choice(apple, "Apple", "1.25"), 2)
+        basket.add_item(choice(pear, "Pear", "2.00"), 3)
+        basket.add_item(choice(apple, "Apple", "1.25"), 3)
+        basket.remove_item(apple, 1)
+        baskets.save(basket)
+
+    assert basket_row(basket_id) == ("open", D("11.00"), [
+        (apple, "Fruit", "Apple", D("1.25"), 4), (pear, "Fruit", "Pear", D("2.00"), 3)])
