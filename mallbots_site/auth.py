@@ -10,7 +10,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Group
 from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
@@ -59,20 +60,23 @@ class DevicePrincipal:
         return f"{self.kind}:{self.name}"
 
 
+def _effective_roles(group_names, *, superuser: bool) -> frozenset[str]:
+    if superuser:
+        return frozenset(ROLES)
+    names = {name for name in group_names if name in ROLES}
+    for name in list(names):
+        names |= _IMPLIED.get(name, set())
+    return frozenset(names)
+
+
 def roles_of(user) -> frozenset[str]:
     """The effective roles of a Django user (superuser: all), cached on the user object."""
     if user is None or not getattr(user, "is_authenticated", False) or isinstance(user, DevicePrincipal):
         return frozenset()
     cached = getattr(user, "_mallbots_roles", None)
     if cached is None:
-        if user.is_superuser:
-            cached = frozenset(ROLES)
-        else:
-            names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-            for name in list(names):
-                names |= _IMPLIED.get(name, set())
-            cached = frozenset(names)
-        user._mallbots_roles = cached
+        names = () if user.is_superuser else user.groups.filter(name__in=ROLES).values_list("name", flat=True)
+        cached = user._mallbots_roles = _effective_roles(names, superuser=user.is_superuser)
     return cached
 
 
@@ -82,26 +86,41 @@ def actor_of(user) -> str:
     return f"staff:{user.get_username()}"
 
 
+_User = get_user_model()
 _TOKEN_BY_HASH = (
-    "SELECT id, kind, name, bot_id, user_id, expires_at, revoked_at, last_used_at"
-    f" FROM {ApiToken._meta.db_table} WHERE token_hash = %s"
+    "SELECT t.id, t.kind, t.name, t.bot_id, t.user_id, t.expires_at, t.revoked_at, t.last_used_at,"
+    " u.username, u.is_active, u.is_staff, u.is_superuser,"
+    f" ARRAY(SELECT g.name FROM {_User.groups.through._meta.db_table} ug"
+    f" JOIN {Group._meta.db_table} g ON g.id = ug.group_id WHERE ug.user_id = t.user_id)"
+    f" FROM {ApiToken._meta.db_table} t LEFT JOIN {_User._meta.db_table} u ON u.id = t.user_id"
+    " WHERE t.token_hash = %s"
 )
 
 
 def _token_by_hash(token_hash: str) -> ApiToken | None:
-    """One indexed read on every API request, kept off the ORM's query compiler (no related rows)."""
+    """One indexed read on every API request, kept off the ORM: the token, its staff user and the user's
+    roles (cached on the user for the permission checks)."""
     with connection.cursor() as cursor:
         cursor.execute(_TOKEN_BY_HASH, [token_hash])
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, kind, name, bot_id, user_id, expires_at, revoked_at, last_used_at = row
-    return ApiToken(id=pk, kind=kind, name=name, bot_id=bot_id, user_id=user_id, token_hash=token_hash,
-                    expires_at=expires_at, revoked_at=revoked_at, last_used_at=last_used_at)
+    (pk, kind, name, bot_id, user_id, expires_at, revoked_at, last_used_at,
+     username, is_active, is_staff, is_superuser, groups) = row
+    token = ApiToken(id=pk, kind=kind, name=name, bot_id=bot_id, user_id=user_id, token_hash=token_hash,
+                     expires_at=expires_at, revoked_at=revoked_at, last_used_at=last_used_at)
+    if user_id is not None:
+        loaded = {"id": user_id, "username": username, "is_active": is_active, "is_staff": is_staff,
+                  "is_superuser": is_superuser}
+        names = [f.attname for f in _User._meta.concrete_fields if f.attname in loaded]
+        user = _User.from_db(connection.alias, names, [loaded[name] for name in names])
+        user._mallbots_roles = _effective_roles(groups, superuser=is_superuser)
+        token.user = user
+    return token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer <token>``: one read for kiosk and bot tokens, a second for a staff token's user.
+    """``Authorization: Bearer <token>``: one read (token, staff user and roles).
 
     Refuses (401 ``invalid token``) unknown, revoked and expired tokens and staff tokens of inactive
     users; records ``last_used_at`` at most once per ``LAST_USED_RESOLUTION``.

@@ -177,3 +177,12 @@ def test_session_user_passes_and_unsafe_methods_need_csrf(client):
     bearer_client = Client(enforce_csrf_checks=True)
     assert bearer_client.post("/api/toy/typed", '{"name": "w"}', content_type="application/json",
                               **bearer(raw)).status_code == 200
+
+
+def test_a_staff_token_with_its_user_and_roles_is_checked_in_one_query(client, django_assert_num_queries):
+    _, raw = issue_token("staff", user=make_staff("u-one-query", "depot_admin"))
+    client.get("/api/toy/levels/kiosk", **bearer(raw))
+    with django_assert_num_queries(1):
+        assert client.get("/api/toy/levels/depot-admin", **bearer(raw)).status_code == 200
+    with django_assert_num_queries(1):
+        assert client.get("/api/toy/levels/store-staff", **bearer(raw)).status_code == 403
