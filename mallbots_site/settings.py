@@ -166,6 +166,7 @@ NATS_STREAM_MAX_AGE_DAYS = env.int("NATS_STREAM_MAX_AGE_DAYS", default=30)
 WEB_HOST = env.str("WEB_HOST", default="127.0.0.1")
 WEB_PORT = env.int("WEB_PORT", default=8080)
 WEB_WORKERS = env.int("WEB_WORKERS", default=2)
+WEB_THREADS = env.int("WEB_THREADS", default=4)
 SHUTDOWN_TIMEOUT_SECONDS = env.int("SHUTDOWN_TIMEOUT_SECONDS", default=30)
 
 RELAY_BATCH_SIZE = env.int("RELAY_BATCH_SIZE", default=100)

@@ -1,4 +1,4 @@
-"""The web tier (ADR 3): one listening socket, HTTP served by gunicorn sync workers on it.
+"""The web tier (ADR 3): one listening socket, HTTP served by gunicorn gthread workers on it.
 
 ``run_all`` and the benchmarks start the web tier through these two functions so they cannot drift.
 """
@@ -20,7 +20,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def http_server_argv(fd: int, workers: int) -> list[str]:
-    """gunicorn with ``workers`` sync workers serving the WSGI application on the inherited socket."""
+    """gunicorn with ``workers`` gthread workers (``WEB_THREADS`` threads each, HTTP keep-alive) serving the
+    WSGI application on the inherited socket."""
+    from django.conf import settings
+
     return [sys.executable, "-m", "gunicorn", "--bind", f"fd://{fd}", "--workers", str(max(1, workers)),
-            "--worker-class", "sync", "--timeout", "60", "--graceful-timeout", "20",
-            "--error-logfile", "-", "mallbots_site.wsgi:application"]
+            "--worker-class", "gthread", "--threads", str(max(1, settings.WEB_THREADS)), "--timeout", "60",
+            "--graceful-timeout", "20", "--error-logfile", "-", "mallbots_site.wsgi:application"]
