@@ -8,10 +8,11 @@ so ``pg_locks`` joined with ``pg_stat_activity`` tells which process is active.
 
 Active loop: ``LISTEN mallbots_outbox`` (the outbox insert trigger notifies at commit); wake on a
 notification or every ``RELAY_POLL_INTERVAL_SECONDS``; read up to ``RELAY_BATCH_SIZE`` unpublished
-rows by ``position``; publish them in that order as one window of asynchronous JetStream publishes
-(header ``Nats-Msg-Id`` = message id, ``Content-Type: application/json``, body = the envelope of
-events.md §2 with payload and metadata copied verbatim from the row); wait up to
-``RELAY_PUBLISH_TIMEOUT_SECONDS`` for the acks; mark ``published_at`` on the acked prefix only. A row
+rows by ``position``; publish them in that order as one window of JetStream publishes (header
+``Nats-Msg-Id`` = message id, ``Content-Type: application/json``, body = the envelope of events.md §2
+with payload and metadata copied verbatim from the row), each with its own reply subject on the relay's
+one ack inbox (``<inbox>.<batch>.<index>``: no future per row, acks read without building objects);
+wait up to ``RELAY_PUBLISH_TIMEOUT_SECONDS`` for the acks; mark ``published_at`` on the acked prefix only. A row
 is never marked before its ack, so a crash between ack and marking republishes it and JetStream's
 duplicate window drops the copy. While a batch waits for its acks the database connection marks the
 previous batch and reads the next one, so at most one batch of publishes is in flight.
@@ -46,7 +47,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection as django_connection
-from nats.js.errors import NoStreamResponseError
+from nats.js.errors import APIError, NoStreamResponseError
 
 from eventstore import nats as mallbots_nats
 
@@ -137,11 +138,20 @@ class OutboxRow:
 
 @dataclass
 class Batch:
-    """Rows published together: their ack futures, the acked prefix and the first failure."""
+    """Rows published together: one ack slot per row, the acked prefix and the first failure.
+
+    Each row is published with the reply subject ``<ack inbox>.<batch number>.<index>``; the relay's one
+    wildcard subscription fills ``outcomes`` (``True`` = stored, else the error) and sets ``answered``
+    when every row has its answer.
+    """
 
     rows: list[OutboxRow]
     started: float
-    futures: list[asyncio.Future] = field(default_factory=list)
+    number: int = 0
+    sent: int = 0
+    outcomes: list[Any] = field(default_factory=list)
+    answers: int = 0
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
     acked: int = 0
     duplicates: int = 0
     error: BaseException | None = None
@@ -154,6 +164,30 @@ class Batch:
     def failed(self) -> OutboxRow | None:
         return self.rows[self.acked] if self.acked < len(self.rows) else None
 
+    def answer(self, index: int, outcome: Any, duplicate: bool = False) -> None:
+        if 0 <= index < len(self.outcomes) and self.outcomes[index] is None:
+            self.outcomes[index] = outcome
+            self.duplicates += duplicate
+            self.answers += 1
+            if self.answers >= self.sent:
+                self.answered.set()
+
+
+def ack_outcome(msg) -> tuple[Any, bool]:
+    """(``True`` or the error, duplicate?) for one JetStream publish answer."""
+    if msg.headers and msg.headers.get("Status") == "503":
+        return NoStreamResponseError(), False
+    data = msg.data
+    if b'"error"' in data:
+        try:
+            APIError.from_error(json.loads(data)["error"])
+        except APIError as exc:
+            return exc, False
+        except (ValueError, KeyError, TypeError):
+            pass
+        return APIError(description=data.decode(errors="replace")[:200]), False
+    return True, b'"duplicate"' in data and b"true" in data.partition(b'"duplicate"')[2][:8]
+
 
 class Relay:
     """One relay process; ``await Relay().run()`` returns after SIGTERM/SIGINT (or ``stop()``)."""
@@ -164,6 +198,9 @@ class Relay:
         self.stopping: asyncio.Event | None = None
         self.nc = None
         self.js = None
+        self.ack_inbox = ""
+        self.current: Batch | None = None
+        self.batches = 0
 
     def stop(self) -> None:
         if self.stopping is not None:
@@ -201,6 +238,8 @@ class Relay:
             return False
         self.nc = connecting.result()
         self.js = self.nc.jetstream(timeout=self.config.publish_timeout)
+        self.ack_inbox = self.nc.new_inbox()
+        await self.nc.subscribe(f"{self.ack_inbox}.>", cb=self._on_ack)
         while not self.stopping.is_set():
             try:
                 await mallbots_nats.ensure_stream(self.js)
@@ -312,33 +351,42 @@ class Relay:
                     return
 
     async def _publish(self, rows: list[OutboxRow]) -> "Batch":
-        """Send ``rows`` in order as asynchronous JetStream publishes; stop at the first send error."""
-        batch = Batch(rows=rows, started=time.perf_counter())
+        """Send ``rows`` in order, each with its own ack reply subject; stop at the first send error."""
+        self.batches += 1
+        batch = Batch(rows=rows, started=time.perf_counter(), number=self.batches, outcomes=[None] * len(rows))
+        self.current = batch
+        prefix = f"{self.ack_inbox}.{batch.number}."
         try:
-            for row in rows:
-                batch.futures.append(await self.js.publish_async(row.subject, row.body, headers=row.headers))
+            for index, row in enumerate(rows):
+                await self.nc.publish(row.subject, row.body, reply=prefix + str(index), headers=row.headers)
+                batch.sent += 1
         except Exception as exc:
             batch.error = exc
+        if batch.answers >= batch.sent:
+            batch.answered.set()
         return batch
 
+    async def _on_ack(self, msg) -> None:
+        batch = self.current
+        number, _, index = msg.subject[len(self.ack_inbox) + 1:].partition(".")
+        if batch is None or number != str(batch.number) or not index.isdigit():
+            return
+        outcome, duplicate = ack_outcome(msg)
+        batch.answer(int(index), outcome, duplicate)
+
     async def _settle(self, batch: "Batch") -> None:
-        """Wait up to the publish timeout for the acks; record the acked prefix and the first failure."""
-        if batch.futures:
-            _, pending = await asyncio.wait(batch.futures, timeout=self.config.publish_timeout)
-            for future in pending:
-                future.cancel()
-        for future in batch.futures:
-            if future.cancelled() or future.exception() is not None:
-                break
+        """Wait up to the publish timeout for the answers; record the acked prefix and the first failure."""
+        if batch.sent:
+            try:
+                await asyncio.wait_for(batch.answered.wait(), timeout=self.config.publish_timeout)
+            except asyncio.TimeoutError:
+                pass
+        while batch.acked < batch.sent and batch.outcomes[batch.acked] is True:
             batch.acked += 1
-            batch.duplicates += bool(future.result().duplicate)
-        if batch.acked < len(batch.futures):
-            first = batch.futures[batch.acked]
+        if batch.acked < batch.sent:
+            outcome = batch.outcomes[batch.acked]
             batch.error = (TimeoutError(f"no JetStream ack within {self.config.publish_timeout:g}s")
-                           if first.cancelled() else first.exception())
-        for future in batch.futures[batch.acked + 1:]:
-            if not future.cancelled():
-                future.exception()
+                           if outcome is None else outcome)
         if batch.acked and self.config.crash_after_ack:
             logger.warning("RELAY_CRASH_AFTER_ACK: exiting after %d acks, before marking", batch.acked)
             logging.shutdown()

@@ -3,17 +3,20 @@
 import threading
 import time
 import uuid
-from decimal import Decimal
 from contextlib import ExitStack
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
+from nats.js.errors import APIError, NoStreamResponseError
 
 from eventstore import codec
 from eventstore.envelope import Envelope
 from eventstore.models import OutboxMessage
+from eventstore.relay import ack_outcome
 from eventstore.repository import Repository
 from eventstore.tests.processes import (delete_stream, run_command, stream_info, stream_messages, subprocess_env,
                                         wait_until)
@@ -252,3 +255,21 @@ def test_given_a_waiting_relay_with_a_30s_poll_interval_when_a_row_commits_then_
         assert time.monotonic() - stopping_at < 3
     assert latency < 2
     assert stream_info(settings.NATS_URL, fresh_stream).state.messages == 2
+
+
+@pytest.mark.parametrize("data, headers, expected", [
+    (b'{"stream":"S","seq":1}', None, (True, False)),
+    (b'{"stream":"S","seq":1,"duplicate": true}', None, (True, True)),
+    (b'{"stream":"S","seq":1,"duplicate":true}', None, (True, True)),
+    (b'{"stream":"S","seq":1,"duplicate":false}', None, (True, False)),
+])
+def test_a_jetstream_ack_is_read_as_stored_and_duplicate_or_not(data, headers, expected):
+    assert ack_outcome(SimpleNamespace(data=data, headers=headers)) == expected
+
+
+def test_a_jetstream_error_or_no_responders_answer_is_an_error():
+    error, duplicate = ack_outcome(SimpleNamespace(
+        data=b'{"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"}}', headers=None))
+    assert isinstance(error, APIError) and "maximum messages exceeded" in str(error) and not duplicate
+    assert isinstance(ack_outcome(SimpleNamespace(data=b"", headers={"Status": "503"}))[0],
+                      NoStreamResponseError)
