@@ -64,12 +64,11 @@ def _convert(hint: Any, value: Any) -> Any:
     return value
 
 
-def from_dict(cls: type, data: dict[str, Any]) -> Any:
+@functools.lru_cache(maxsize=None)
+def _init_fields(cls: type) -> tuple[tuple[str, Any], ...]:
     hints = _hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if not f.init:
-            continue
-        if f.name in data:
-            kwargs[f.name] = _convert(hints[f.name], data[f.name])
-    return cls(**kwargs)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls) if f.init)
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    return cls(**{name: _convert(hint, data[name]) for name, hint in _init_fields(cls) if name in data})
