@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from eventstore.domain import Aggregate, DomainEvent
 from eventstore.errors import DomainError, NotFound

@@ -1,6 +1,5 @@
 """Outbox writer: envelope metadata, context propagation and the NOTIFY wake-up."""
 
-import select
 import uuid
 
 import psycopg
