@@ -17,7 +17,8 @@ from bench.es_peer import Peer
 from bench.pg_insert import NOTE as PG_NOTE, PgInsert
 
 NAME = "kernel"
-PROVIDES = ("pg_insert", "eventsourcing_new", "eventsourcing_existing", "load_10_events")
+PROVIDES = ("pg_insert", "eventsourcing_new", "eventsourcing_existing", "eventsourcing_existing_cached",
+            "load_10_events")
 SNAPSHOT_EVERY = 50
 EXISTING_NOTE = "{k} aggregates opened per round, then round-robin (≈ versions 2–{v})"
 
@@ -92,7 +93,8 @@ def run(ctx: core.Context) -> list[core.Figure]:
         peer, peer_error = Peer(ctx.settings.DATABASES["default"]), None
     except Exception as exc:
         peer, peer_error = None, f"eventsourcing unavailable ({type(exc).__name__}: {exc})"
-    samples: dict[str, list[float]] = {k: [] for k in ("pg", "es_new", "es_existing", "raw", "new", "existing")}
+    samples: dict[str, list[float]] = {k: [] for k in ("pg", "es_new", "es_existing", "es_cached", "raw", "new",
+                                                       "existing")}
     core.run_for(60, kernel.raw_append, max_ops=100)
     kernel.open(50)
     try:
@@ -102,6 +104,7 @@ def run(ctx: core.Context) -> list[core.Figure]:
                 if peer is not None:
                     samples["es_new"].append(peer.rep_new(seconds))
                     samples["es_existing"].append(peer.rep_existing(seconds, peer.open(per_round)))
+                    samples["es_cached"].append(peer.rep_existing(seconds, peer.open(per_round), cached=True))
                 samples["raw"].append(core.run_for(seconds, kernel.raw_append))
                 samples["new"].append(core.run_for(seconds, lambda i: kernel.open()))
                 ids = kernel.open(per_round)
@@ -110,11 +113,15 @@ def run(ctx: core.Context) -> list[core.Figure]:
         if peer is not None:
             peer.close()
 
-    streams = {events: kernel.stream_of(events) for events in (10, 1000, 1049)}
-    load_ms: dict[int, list[float]] = {events: [] for events in streams}
-    for _ in range(ctx.reps):
-        for events, counter_id in streams.items():
-            load_ms[events].append(1000 / core.run_for(seconds / 4, lambda i: kernel.load(counter_id)))
+    cache_size, ctx.settings.EVENTSTORE_AGGREGATE_CACHE_SIZE = ctx.settings.EVENTSTORE_AGGREGATE_CACHE_SIZE, 0
+    try:
+        streams = {events: kernel.stream_of(events) for events in (10, 1000, 1049)}
+        load_ms: dict[int, list[float]] = {events: [] for events in streams}
+        for _ in range(ctx.reps):
+            for events, counter_id in streams.items():
+                load_ms[events].append(1000 / core.run_for(seconds / 4, lambda i: kernel.load(counter_id)))
+    finally:
+        ctx.settings.EVENTSTORE_AGGREGATE_CACHE_SIZE = cache_size
 
     def versions(rates: list[float]) -> str:
         return EXISTING_NOTE.format(k=per_round, v=1 + round(core.median(rates) * seconds / per_round)) if rates else ""
@@ -123,16 +130,22 @@ def run(ctx: core.Context) -> list[core.Figure]:
     if peer is None:
         es_new = core.skipped("eventsourcing_new", peer_error, unit="events/s")
         es_existing = core.skipped("eventsourcing_existing", peer_error, unit="events/s")
+        es_cached = core.skipped("eventsourcing_existing_cached", peer_error, unit="events/s")
     else:
         es_new = core.measured("eventsourcing_new", samples["es_new"], "events/s",
                                note=f"{peer.note}: one new aggregate (one event) per save")
         es_existing = core.measured("eventsourcing_existing", samples["es_existing"], "events/s",
                                     note=f"get + one event + save; {versions(samples['es_existing'])}")
+        es_cached = core.measured("eventsourcing_existing_cached", samples["es_cached"], "events/s",
+                                  note="as eventsourcing_existing, with the library's aggregate cache"
+                                       " (AGGREGATE_CACHE_MAXSIZE=2000, fast-forward)")
     new_note = "Counter.open + repository.create (+ outbox row by the handler), one transaction each"
-    existing_note = f"load + increment + save (+ outbox row) in one transaction; {versions(samples['existing'])}"
-    ten = core.measured("load_10_events", load_ms[10], "ms", note="repository.load of a 10-event stream (no snapshot)")
+    existing_note = (f"load + increment + save (+ outbox row) in one transaction, aggregate cache on;"
+                     f" {versions(samples['existing'])}")
+    ten = core.measured("load_10_events", load_ms[10], "ms",
+                        note="repository.load of a 10-event stream (no snapshot), aggregate cache off")
     return [
-        pg, es_new, es_existing,
+        pg, es_new, es_existing, es_cached,
         core.measured("event_append", samples["raw"], "events/s", baseline=pg, at_least=0.6,
                       note="eventstore.store.append of one ~300-byte event per transaction.atomic(), new stream each"),
         core.measured("command_new", samples["new"], "events/s", baseline=pg, at_least=0.35, note=new_note),
@@ -140,6 +153,8 @@ def run(ctx: core.Context) -> list[core.Figure]:
         core.measured("command_existing", samples["existing"], "events/s", baseline=pg, at_least=0.35,
                       note=existing_note),
         core.measured("command_existing_vs_es", samples["existing"], "events/s", baseline=es_existing, at_least=1.5),
+        core.measured("command_existing_vs_es_cached", samples["existing"], "events/s", baseline=es_cached,
+                      target="informational"),
         ten,
         core.measured("load_1000_events", load_ms[1000], "ms", baseline=ten, at_most=2,
                       note=f"snapshot every {SNAPSHOT_EVERY}: snapshot at 1000 + 0 events to replay"),

@@ -1,5 +1,7 @@
 """Errors every module raises and every entry point maps (REST handler, consumer runner, saga)."""
 
+from django.db import IntegrityError
+
 
 class DomainError(Exception):
     """A business rule refused the command. REST → 400; command handler → Failure reply."""
@@ -33,6 +35,16 @@ class ConcurrencyError(Exception):
         super().__init__(f"the {thing} was changed by another request")
         self.thing = thing
         self.message = f"the {thing} was changed by another request"
+
+
+class VersionConflict(IntegrityError, ConcurrencyError):
+    """A ``ConcurrencyError`` found by the database's unique version constraint.
+
+    Also an ``IntegrityError``, so that ``transaction.atomic()`` rolls back when it surfaces at commit.
+    """
+
+    def __init__(self, thing: str):
+        ConcurrencyError.__init__(self, thing)
 
 
 class RetryLater(Exception):

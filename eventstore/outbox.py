@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import connection
-
 from eventstore import codec, schema, store
 from eventstore.repository import RecordedEvent
 
@@ -20,7 +18,8 @@ def publish(message: Any, *, recorded: RecordedEvent | None = None, subject: str
             headers: dict[str, Any] | None = None) -> str:
     """Write ``message`` (a registered contract dataclass) to the outbox; return its message id.
 
-    Precondition: inside ``transaction.atomic()`` (raises ``OutboxError`` otherwise). Metadata gets
+    Precondition: inside ``transaction.atomic()`` (raises ``OutboxError`` otherwise). The insert is
+    deferred to the transaction's next statement or commit (``store.write``). Metadata gets
     correlation, causation, trace context and actor from the current context; ``recorded`` adds
     the aggregate type, id, version and ``occurred_at``; ``headers`` adds command/reply keys.
     """
@@ -37,7 +36,6 @@ def publish(message: Any, *, recorded: RecordedEvent | None = None, subject: str
     if headers:
         metadata.update(headers)
     message_id = str(uuid.uuid4())
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, [message_id, message.message_name, subject or message.subject,
-                                 codec.dumps(schema.to_dict(message)), codec.dumps(metadata), codec.utcnow()])
+    store.write(_INSERT, [message_id, message.message_name, subject or message.subject,
+                          codec.dumps(schema.to_dict(message)), codec.dumps(metadata), codec.utcnow()])
     return message_id

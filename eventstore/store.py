@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, connection
 
 from eventstore import codec, context
-from eventstore.errors import ConcurrencyError, OutboxError
+from eventstore.errors import OutboxError, VersionConflict
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ def append(stream_type: str, stream_id: str, expected_version: int, events: Iter
            *, thing: str = "stream") -> list[StoredRow]:
     """Append ``events`` as versions ``expected_version + 1 …`` in one statement.
 
-    Precondition: inside ``transaction.atomic()``. Raises ``ConcurrencyError`` when another writer
-    already stored one of those versions (unique stream_type, stream_id, version).
+    Precondition: inside ``transaction.atomic()``. The insert is deferred (``write``): when another
+    writer already stored one of those versions (unique stream_type, stream_id, version), the next
+    statement or the commit raises ``VersionConflict``, a ``ConcurrencyError``.
     """
     require_transaction()
     events = list(events)
@@ -79,15 +80,35 @@ def append(stream_type: str, stream_id: str, expected_version: int, events: Iter
         rows.append(row)
         params += [row.event_id, stream_type, stream_id, row.version, row.name, row.event_version,
                    codec.dumps(row.payload), metadata_json, occurred_at]
-    sql = _INSERT_PREFIX + ", ".join([_ROW] * len(rows))
+    write(_INSERT_PREFIX + ", ".join([_ROW] * len(rows)), params, _version_conflict(thing))
+    return rows
+
+
+def _version_conflict(thing: str) -> Callable[[Exception], Exception | None]:
+    def translate(exc: Exception) -> Exception | None:
+        return VersionConflict(thing) if "eventstore_event_stream_version" in str(exc) else None
+
+    return translate
+
+
+def write(sql: str, params: list[Any], translate: Callable[[Exception], Exception | None] | None = None) -> None:
+    """Run a write whose result nobody reads, deferred to the next statement or commit where the backend can.
+
+    ``translate`` maps the database's error to the caller's (or ``None`` to keep it); it applies
+    whether the write runs now or later (``eventstore.backend``, ADR 12).
+    """
+    defer = getattr(connection, "defer", None)
+    if defer is not None:
+        defer(sql, params, translate)
+        return
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
     except IntegrityError as exc:
-        if "eventstore_event_stream_version" in str(exc):
-            raise ConcurrencyError(thing) from exc
+        translated = translate(exc) if translate else None
+        if translated is not None:
+            raise translated from exc
         raise
-    return rows
 
 
 def _json(value: Any) -> Any:
@@ -129,6 +150,27 @@ def load_stream(stream_type: str, stream_id: str, snapshot_name: str) -> tuple[t
         snapshot = (rows[0][0], _json(rows[0][3]))
         rows = rows[1:]
     return snapshot, [(r[0], r[1], r[2], _json(r[3])) for r in rows]
+
+
+_LOAD_SINCE = (
+    "SELECT version, event_name, event_version, payload, event_id FROM eventstore_event"
+    " WHERE stream_type = %s AND stream_id = %s AND version >= %s ORDER BY version"
+)
+
+
+def load_since(stream_type: str, stream_id: str, version: int) -> list[tuple[int, str, int, Any, str]]:
+    """The events from ``version`` on (inclusive) as ``(version, event_name, event_version, payload, event_id)``.
+
+    Payloads are left as the driver returns them (``decode_payload`` turns one into a dict): the caller
+    checks the first row against what it holds and only replays the rest.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_LOAD_SINCE, [stream_type, stream_id, version])
+        return [(r[0], r[1], r[2], r[3], str(r[4])) for r in cursor.fetchall()]
+
+
+def decode_payload(value: Any) -> dict[str, Any]:
+    return _json(value)
 
 
 def write_snapshot(stream_type: str, stream_id: str, version: int, snapshot_name: str, state: dict[str, Any]) -> None:

@@ -104,6 +104,8 @@ DATABASES = {"default": env.db_url("DATABASE_URL")}
 for _key in ("host", "port"):
     if _key in DATABASES["default"].get("OPTIONS", {}):
         DATABASES["default"][_key.upper()] = DATABASES["default"]["OPTIONS"].pop(_key)
+# Django's PostgreSQL backend, sending BEGIN and the event store's writes with the next statement (ADR 12).
+DATABASES["default"]["ENGINE"] = "eventstore.backend"
 # Persistent connections, one per thread that uses the database: a gunicorn sync worker, a consumer
 # durable's thread. A psycopg pool (DATABASE_POOL_MAX_SIZE > 0) suits a server with a thread per request
 # (ASGI), never django-q's qcluster: it forks its workers, and a pool's open connections would then be
@@ -181,6 +183,8 @@ CONSUMER_MAX_DELIVER = env.int("CONSUMER_MAX_DELIVER", default=5)
 CONSUMER_BACKOFF_SECONDS = [float(s) for s in env.list("CONSUMER_BACKOFF_SECONDS", default=["1", "2", "5", "10", "30"])]
 
 EVENTSTORE_SNAPSHOT_EVERY = env.int("EVENTSTORE_SNAPSHOT_EVERY", default=50)
+# Committed aggregate states each process keeps in memory (eventstore.aggregate_cache, ADR 12); 0 = off.
+EVENTSTORE_AGGREGATE_CACHE_SIZE = env.int("EVENTSTORE_AGGREGATE_CACHE_SIZE", default=2000)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 INBOX_RETENTION_DAYS = env.int("INBOX_RETENTION_DAYS", default=7)
 LAG_WARN_SECONDS = env.int("LAG_WARN_SECONDS", default=60)

@@ -1,0 +1,186 @@
+"""Django's PostgreSQL backend, sending a transaction's statements in fewer messages (ADR 12).
+
+Two changes to how statements reach the server, none to what they do:
+
+- ``BEGIN`` is not a message of its own. ``transaction.atomic()`` marks it pending (the psycopg
+  connection stays in autocommit) and it travels in front of the block's first statement; a block
+  that sent nothing commits or rolls back without a word to the server.
+- A write whose result nobody reads (``defer``: the event store's and outbox's inserts) waits on the
+  connection and travels in front of the next statement, or with ``COMMIT``. So every statement of
+  the transaction still runs, in the order it was issued, before anything reads the database. An
+  error in a deferred write surfaces at that next statement or at commit; its ``translate`` callback
+  may turn it into the kernel's exception (a version clash into ``VersionConflict``), which is a
+  ``DatabaseError`` so the transaction rolls back as before.
+
+Saving one new aggregate is then one message, ``BEGIN; INSERT …; INSERT …; COMMIT``, instead of four
+round trips. Statements are joined as text and sent with the simple query protocol, which Django's
+default client-side binding cursors use anyway; a server-side cursor or a cursor without
+``mogrify`` sends what is pending first, as a message of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from django.db import DatabaseError
+from django.db.backends.postgresql import base
+from django.db.backends.utils import CursorWrapper as DjangoCursorWrapper, debug_transaction
+from psycopg import ClientCursor
+
+Translate = Callable[[DatabaseError], Exception | None]
+
+
+@dataclass(frozen=True)
+class Deferred:
+    sql: str
+    params: Sequence[Any]
+    translate: Translate | None
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._begin_pending = False
+        self._deferred: list[Deferred] = []
+
+    def defer(self, sql: str, params: Sequence[Any], translate: Translate | None = None) -> None:
+        """Queue a write whose result is never read; it runs before the next statement or at commit.
+
+        Precondition: inside ``transaction.atomic()`` (the write belongs to that transaction).
+        """
+        if not self.in_atomic_block:
+            raise RuntimeError("deferred writes belong to a transaction: use transaction.atomic()")
+        self._deferred.append(Deferred(sql, params, translate))
+
+    @property
+    def has_pending(self) -> bool:
+        return self._begin_pending or bool(self._deferred)
+
+    def send_pending(self) -> None:
+        """Send a pending ``BEGIN`` and the deferred writes now, as one message."""
+        if self.has_pending:
+            with self.connection.cursor() as cursor:
+                self._send(cursor)
+
+    def _send(self, cursor, statement: str | None = None, *, log_statement: bool = True) -> None:
+        """Run pending ``BEGIN``, deferred writes and ``statement`` as one message; the cursor ends on its result.
+
+        With queries logged (``DEBUG``, ``CaptureQueriesContext``) each deferred write and the statement
+        get an entry of their own, as if sent one by one.
+        """
+        begin, deferred = self._begin_pending, self._deferred
+        self._begin_pending, self._deferred = False, []
+        start, writes = time.monotonic(), []
+        try:
+            with self.wrap_database_errors:
+                writes = [_mogrify(self, cursor, item.sql, item.params) for item in deferred]
+                tail = [statement] if statement is not None else []
+                cursor.execute("; ".join((["BEGIN"] if begin else []) + writes + tail))
+                while cursor.nextset():
+                    pass
+        except DatabaseError as exc:
+            for item in deferred:
+                translated = item.translate(exc) if item.translate else None
+                if translated is not None:
+                    raise translated from exc
+            raise
+        finally:
+            if self.queries_logged:
+                logged = writes + ([statement] if statement is not None and log_statement else [])
+                duration = "%.3f" % (time.monotonic() - start)
+                self.queries_log.extend({"sql": sql, "time": duration} for sql in logged)
+
+    def _start_transaction_under_autocommit(self):
+        self._begin_pending = True
+
+    def _set_autocommit(self, autocommit):
+        if self.connection.autocommit != autocommit:
+            super()._set_autocommit(autocommit)
+
+    def _commit(self):
+        if self.connection is None:
+            return None
+        if self._deferred:
+            with debug_transaction(self, "COMMIT"):
+                with self.connection.cursor() as cursor:
+                    self._send(cursor, "COMMIT", log_statement=False)
+            return None
+        if self._begin_pending:
+            self._begin_pending = False
+            return None
+        return super()._commit()
+
+    def _rollback(self):
+        self._deferred = []
+        if self._begin_pending:
+            self._begin_pending = False
+            return None
+        return super()._rollback()
+
+    def _savepoint_rollback(self, sid):
+        self._deferred = []
+        return super()._savepoint_rollback(sid)
+
+    def _close(self):
+        self._begin_pending, self._deferred = False, []
+        return super()._close()
+
+    def make_cursor(self, cursor):
+        return CursorWrapper(cursor, self)
+
+    def make_debug_cursor(self, cursor):
+        return CursorDebugWrapper(cursor, self)
+
+
+def _mogrify(db: DatabaseWrapper, cursor, sql: str, params: Sequence[Any]) -> str:
+    """``sql`` with ``params`` merged in, as client-side binding sends it."""
+    if not hasattr(cursor, "mogrify"):
+        cursor = ClientCursor(db.connection)
+    return cursor.mogrify(sql, params)
+
+
+class PendingFirst:
+    """Cursor behaviour: what the connection holds pending goes to the server before, or with, a statement."""
+
+    def _combines(self) -> bool:
+        return not getattr(self.cursor, "name", None) and hasattr(self.cursor, "mogrify")
+
+    def _execute(self, sql, params, *ignored_wrapper_args):
+        db = self.db
+        if not db.has_pending:
+            return super()._execute(sql, params, *ignored_wrapper_args)
+        if not self._combines():
+            db.send_pending()
+            return super()._execute(sql, params, *ignored_wrapper_args)
+        db.validate_no_broken_transaction()
+        with db.wrap_database_errors:
+            statement = sql if params is None else self.cursor.mogrify(sql, params)
+        db._send(self.cursor, statement)
+        return self.cursor
+
+    def _executemany(self, sql, param_list, *ignored_wrapper_args):
+        self.db.send_pending()
+        return super()._executemany(sql, param_list, *ignored_wrapper_args)
+
+    def callproc(self, procname, params=None, kparams=None):
+        self.db.send_pending()
+        return super().callproc(procname, params, kparams)
+
+
+class CursorWrapper(PendingFirst, DjangoCursorWrapper):
+    def copy(self, statement, *args, **kwargs):
+        self.db.send_pending()
+        return self.cursor.copy(statement, *args, **kwargs)
+
+
+class CursorDebugWrapper(PendingFirst, base.CursorDebugWrapper):
+    def execute(self, sql, params=None):
+        if self.db.has_pending and self._combines():
+            return DjangoCursorWrapper.execute(self, sql, params)
+        return super().execute(sql, params)
+
+    def copy(self, statement):
+        self.db.send_pending()
+        return super().copy(statement)
