@@ -85,14 +85,15 @@ class Repository(Generic[A]):
             aggregate.version = version
 
     def create(self, aggregate: A) -> None:
-        """Save a new aggregate (its stream must not exist yet: else ``ConcurrencyError``)."""
+        """Save a new aggregate (its stream must not exist yet: else ``ConcurrencyError``, as for ``save``)."""
         self.save(aggregate)
 
     def save(self, aggregate: A) -> None:
         """Append the pending events, snapshot if due, and run the in-transaction handlers.
 
-        Precondition: inside ``transaction.atomic()``. Raises ``ConcurrencyError`` on a version clash.
-        Once the transaction commits, the saved state goes to the process's aggregate cache.
+        Precondition: inside ``transaction.atomic()``. The inserts are deferred (ADR 12): a version clash
+        raises ``VersionConflict``, a ``ConcurrencyError``, at the transaction's next statement or when
+        its block exits. Once the transaction commits, the saved state goes to the process's aggregate cache.
         """
         pending = aggregate.pending
         if not pending:
