@@ -25,7 +25,13 @@ def money(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+_SCALARS = (str, int, float, bool, Decimal, type(None))
+
+
 def to_dict(obj: Any) -> Any:
+    """Dataclasses, lists, tuples and dicts as plain dicts and lists, recursively; scalars as they are."""
+    if isinstance(obj, _SCALARS):
+        return obj
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):
