@@ -72,7 +72,7 @@ class Repository(Generic[A]):
         aggregate = cls(id)
         aggregate.restore_state(codec.loads(entry.state))
         aggregate.version = entry.version
-        self._replay(aggregate, ((v, n, ev, store.decode_payload(p)) for v, n, ev, p, _ in rows[1:]))
+        self._replay(aggregate, ((v, n, ev, store.decode_json(p)) for v, n, ev, p, _ in rows[1:]))
         return aggregate
 
     @staticmethod

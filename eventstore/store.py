@@ -111,7 +111,8 @@ def write(sql: str, params: list[Any], translate: Callable[[Exception], Exceptio
         raise
 
 
-def _json(value: Any) -> Any:
+def decode_json(value: Any) -> Any:
+    """A jsonb value as the driver returned it (text or already decoded) as Python data."""
     return codec.loads(value) if isinstance(value, (str, bytes)) else value
 
 
@@ -122,7 +123,8 @@ def read(stream_type: str, stream_id: str, after_version: int = 0) -> list[Store
             " FROM eventstore_event WHERE stream_type = %s AND stream_id = %s AND version > %s ORDER BY version",
             [stream_type, stream_id, after_version],
         )
-        return [StoredRow(str(r[0]), r[1], r[2], r[3], _json(r[4]), _json(r[5]), r[6]) for r in cursor.fetchall()]
+        return [StoredRow(str(r[0]), r[1], r[2], r[3], decode_json(r[4]), decode_json(r[5]), r[6])
+                for r in cursor.fetchall()]
 
 
 _LOAD = (
@@ -147,9 +149,9 @@ def load_stream(stream_type: str, stream_id: str, snapshot_name: str) -> tuple[t
         rows = cursor.fetchall()
     snapshot = None
     if rows and rows[0][1] is None:
-        snapshot = (rows[0][0], _json(rows[0][3]))
+        snapshot = (rows[0][0], decode_json(rows[0][3]))
         rows = rows[1:]
-    return snapshot, [(r[0], r[1], r[2], _json(r[3])) for r in rows]
+    return snapshot, [(r[0], r[1], r[2], decode_json(r[3])) for r in rows]
 
 
 _LOAD_SINCE = (
@@ -161,16 +163,12 @@ _LOAD_SINCE = (
 def load_since(stream_type: str, stream_id: str, version: int) -> list[tuple[int, str, int, Any, str]]:
     """The events from ``version`` on (inclusive) as ``(version, event_name, event_version, payload, event_id)``.
 
-    Payloads are left as the driver returns them (``decode_payload`` turns one into a dict): the caller
+    Payloads are left as the driver returns them (``decode_json`` turns one into a dict): the caller
     checks the first row against what it holds and only replays the rest.
     """
     with connection.cursor() as cursor:
         cursor.execute(_LOAD_SINCE, [stream_type, stream_id, version])
         return [(r[0], r[1], r[2], r[3], str(r[4])) for r in cursor.fetchall()]
-
-
-def decode_payload(value: Any) -> dict[str, Any]:
-    return _json(value)
 
 
 def write_snapshot(stream_type: str, stream_id: str, version: int, snapshot_name: str, state: dict[str, Any]) -> None:

@@ -65,8 +65,10 @@ def test_an_entry_whose_event_is_no_longer_stored_is_dropped_and_the_stream_read
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM eventstore_event WHERE stream_id = %s", [counter.id])
     with transaction.atomic():
-        store.append("toy.Counter", counter.id, 0, [store.NewEvent("toy.CounterOpened", {"title": "again", "limit": "0.00"}),
-                                                    store.NewEvent("toy.CounterIncremented", {"by": 9})])
+        store.append("toy.Counter", counter.id, 0, [
+            store.NewEvent("toy.CounterOpened", {"title": "again", "limit": "0.00"}),
+            store.NewEvent("toy.CounterIncremented", {"by": 9}),
+        ])
     loaded = repo.load(counter.id)
     assert (loaded.title, loaded.total) == ("again", 9)
     assert cached(counter.id) is None

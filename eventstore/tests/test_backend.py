@@ -57,6 +57,15 @@ def append_raw(stream_id: str, after: int) -> None:
     store.append("toy.Counter", stream_id, after, [store.NewEvent("toy.CounterIncremented", {"by": 1})])
 
 
+def stale_counter() -> Counter:
+    """A counter loaded at version 1, after which another writer committed version 2."""
+    counter = open_counter()
+    stale = repo.load(counter.id)
+    with transaction.atomic():
+        append_raw(counter.id, 1)
+    return stale
+
+
 @pytest.mark.django_db(transaction=True)
 def test_saving_a_new_aggregate_is_one_message_to_the_server():
     with sent() as messages:
@@ -112,10 +121,7 @@ def test_deferred_writes_reach_the_server_before_the_next_statement_reads():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_version_clash_surfaces_at_commit_rolls_everything_back_and_leaves_the_connection_usable():
-    counter = open_counter()
-    stale = repo.load(counter.id)
-    with transaction.atomic():
-        append_raw(counter.id, 1)
+    stale = stale_counter()
     outbox_rows = OutboxMessage.objects.count()
     with pytest.raises(ConcurrencyError) as clash:
         with transaction.atomic():
@@ -123,30 +129,27 @@ def test_a_version_clash_surfaces_at_commit_rolls_everything_back_and_leaves_the
             repo.save(stale)
     assert isinstance(clash.value, VersionConflict)
     assert clash.value.message == "the counter was changed by another request"
-    assert StoredEvent.objects.filter(stream_id=counter.id).count() == 2
+    assert StoredEvent.objects.filter(stream_id=stale.id).count() == 2
     assert OutboxMessage.objects.count() == outbox_rows
-    assert repo.load(counter.id).total == 1
+    assert repo.load(stale.id).total == 1
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_version_clash_surfaces_at_the_next_statement_in_the_transaction():
-    counter = open_counter()
-    stale = repo.load(counter.id)
-    with transaction.atomic():
-        append_raw(counter.id, 1)
+    stale = stale_counter()
     with pytest.raises(VersionConflict), transaction.atomic():
         stale.increment(1)
         repo.save(stale)
         StoredEvent.objects.count()
-    assert StoredEvent.objects.filter(stream_id=counter.id).count() == 2
+    assert StoredEvent.objects.filter(stream_id=stale.id).count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
 def test_any_other_error_of_a_deferred_write_surfaces_as_the_database_raised_it():
     with pytest.raises(IntegrityError, match="eventstore_outbox_message_id_key"), transaction.atomic():
+        row = "(%s, 'n', 's', '{}', '{}', now(), 0, '')"
         store.write("INSERT INTO eventstore_outbox (message_id, name, subject, payload, metadata, sent_at, attempts,"
-                    " last_error) VALUES (%s, 'n', 's', '{}', '{}', now(), 0, '')" + ", (%s, 'n', 's', '{}', '{}', now(), 0, '')",
-                    [str(uuid.UUID(int=1))] * 2)
+                    f" last_error) VALUES {row}, {row}", [str(uuid.UUID(int=1))] * 2)
     assert not OutboxMessage.objects.exists()
 
 
