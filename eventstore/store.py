@@ -84,14 +84,18 @@ def append(stream_type: str, stream_id: str, expected_version: int, events: Iter
     return rows
 
 
-def _version_conflict(thing: str) -> Callable[[Exception], Exception | None]:
+Translate = Callable[[Exception], Exception | None]
+"""Maps a write's database error to the caller's exception, or ``None`` to keep the error as raised."""
+
+
+def _version_conflict(thing: str) -> Translate:
     def translate(exc: Exception) -> Exception | None:
         return VersionConflict(thing) if "eventstore_event_stream_version" in str(exc) else None
 
     return translate
 
 
-def write(sql: str, params: list[Any], translate: Callable[[Exception], Exception | None] | None = None) -> None:
+def write(sql: str, params: list[Any], translate: Translate | None = None) -> None:
     """Run a write whose result nobody reads, deferred to the next statement or commit where the backend can.
 
     ``translate`` maps the database's error to the caller's (or ``None`` to keep it); it applies

@@ -30,6 +30,7 @@ from django.db.backends.utils import CursorWrapper as DjangoCursorWrapper, debug
 from psycopg import ClientCursor
 
 Translate = Callable[[DatabaseError], Exception | None]
+"""As ``eventstore.store.Translate``; the backend does not import the store it serves."""
 
 
 @dataclass(frozen=True)
