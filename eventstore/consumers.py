@@ -1,87 +1,38 @@
-"""The consumer runner (architecture.md §8): JetStream durable pull consumers feeding ``messaging.handle``.
+"""The consumer runner (architecture.md §8): JetStream durable pull consumers feeding ``processing``.
 
 One asyncio task per durable fetches up to ``CONSUMER_FETCH_BATCH`` messages at a time and hands the batch
-to a dedicated worker thread of that durable (sync Django code). ``process_batch()`` handles a batch of
-first deliveries in one shared transaction (each message still inbox first, in stream order; one commit
-and then every ack: group commit); if the batch holds anything else, or any of its handlers fails, the
-shared transaction rolls back and each message goes through ``process()`` in its own transaction, which
-decides what becomes of it; the task then acks, naks or terminates it:
-
-1. unparseable envelope → dead letter + term;
-2. a name the durable does not handle → ack;
-3. delivery count above ``CONSUMER_MAX_DELIVER`` → dead letter + term, the handler is not run;
-4. ``messaging.handle`` (inbox first, one transaction) → ack after commit; ``MalformedMessage`` → dead
-   letter + term;
-5. ``RetryLater`` or any other error → nak with ``CONSUMER_BACKOFF_SECONDS[delivery]``; at the last
-   allowed delivery → dead letter + term;
-6. the database not answering → nak with delay, naks the rest of the batch, and the durable stops
-   fetching until the database answers again. Deliveries spent on an outage are not counted towards
-   the dead-letter limit (tracked in memory per stream sequence).
-
-Test hook: ``CONSUMER_CRASH_AFTER_COMMIT=1`` in the environment makes the process ``os._exit(70)`` right
-after the first handler transaction commits, before the ack (crash-between-commit-and-ack tests).
+to a dedicated worker thread of that durable (sync Django code, ``processing.process_batch``); it then acks,
+naks or terminates each message as its verdict says, keeps the messages in progress while their handlers
+run, and after an ``outage`` verdict stops fetching until the database answers. Deliveries spent on an
+outage are not counted towards the dead-letter limit (tracked in memory per stream sequence). Broker errors
+never stop the runner: it reconnects and re-binds with exponential backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import nats.js.errors
 from django.conf import settings
-from django.db import DataError, InterfaceError, OperationalError, close_old_connections, connection, transaction
+from django.db import connection
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from eventstore import context, messaging
+from eventstore import messaging
 from eventstore import nats as mallbots_nats
-from eventstore.envelope import Envelope, MalformedMessage
+from eventstore.backoff import Backoff
+from eventstore.processing import DATABASE_DOWN, Delivered, database_answers, process_batch
 
 logger = logging.getLogger("mallbots.consumers")
 
-DATABASE_DOWN = (OperationalError, InterfaceError)
 FETCH_TIMEOUT_SECONDS = 1.0
 BACKLOG_FETCH_TIMEOUT_SECONDS = 0.01
+FIRST_RETRY_PAUSE_SECONDS = 0.5
 MAX_RETRY_PAUSE_SECONDS = 10.0
 MAX_DATABASE_POLL_SECONDS = 5.0
-CRASH_AFTER_COMMIT = "CONSUMER_CRASH_AFTER_COMMIT"
-CRASH_EXIT_STATUS = 70
-
-
-class DeliveryLimitExceeded(Exception):
-    """The broker delivered the message more often than ``CONSUMER_MAX_DELIVER`` allows."""
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What to tell the broker about one message: ``ack``, ``term``, ``nak`` or ``outage`` (nak + pause)."""
-
-    action: str
-    outcome: str
-    delay: float = 0.0
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """One fetched message as the worker thread sees it."""
-
-    data: bytes
-    delivery: int
-    subject: str = ""
-    message_id: str = ""
-
-
-STOPPING = Verdict("nak", "stopping")
-
-
-def backoff_seconds(delivery: int) -> float:
-    delays = settings.CONSUMER_BACKOFF_SECONDS or [1.0]
-    return float(delays[min(max(delivery, 1), len(delays)) - 1])
 
 
 def consumer_config(durable: messaging.Durable) -> ConsumerConfig:
@@ -96,170 +47,6 @@ def consumer_config(durable: messaging.Durable) -> ConsumerConfig:
         max_deliver=-1,
     )
 
-
-def database_answers() -> bool:
-    """Open a fresh connection in this thread and run ``SELECT 1``."""
-    try:
-        connection.close()
-    except DATABASE_DOWN:
-        pass
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
-    except DATABASE_DOWN:
-        return False
-
-
-def process(durable: messaging.Durable, data: bytes, *, delivery: int, subject: str = "",
-            message_id: str = "") -> Verdict:
-    """Handle one delivered message in the calling (worker) thread; return what to tell the broker.
-
-    ``delivery`` is the delivery count that counts towards ``CONSUMER_MAX_DELIVER``. ``message_id`` names
-    an unparseable message in its dead letter (the ``Nats-Msg-Id`` header or the stream sequence).
-    """
-    started = time.monotonic()
-    envelope: Envelope | None = None
-    try:
-        close_old_connections()
-        envelope = Envelope.from_json(data)
-        verdict = _decide(durable, envelope, delivery)
-    except MalformedMessage as exc:
-        verdict = _dead_letter(durable, envelope, data, subject, message_id, delivery, exc)
-    except DATABASE_DOWN:
-        verdict = (Verdict("nak", "retry", backoff_seconds(delivery)) if database_answers()
-                   else Verdict("outage", "db-unavailable", backoff_seconds(delivery)))
-    except Exception:  # noqa: BLE001 - never leave a message without an answer
-        logger.exception("%s: unexpected error around message %s", durable.name, message_id)
-        verdict = Verdict("nak", "retry", backoff_seconds(delivery))
-    finally:
-        try:
-            close_old_connections()
-        except DATABASE_DOWN:
-            pass
-    _log(durable, envelope, message_id, verdict, started)
-    return verdict
-
-
-def process_batch(durable: messaging.Durable, batch: list[Delivered], *,
-                  stopping: Callable[[], bool] = lambda: False) -> list[Verdict]:
-    """Handle a fetched batch in the calling (worker) thread; return one verdict per message, in order.
-
-    Two or more first deliveries that all parse share one transaction (``_together``). Otherwise, or if
-    that transaction fails for any reason, each message goes through ``process()`` on its own; after an
-    ``outage`` verdict, or once ``stopping()`` is true, the rest are not run (``outage`` / ``STOPPING``).
-    """
-    if len(batch) > 1 and not stopping():
-        verdicts = _together(durable, batch)
-        if verdicts is not None:
-            return verdicts
-    verdicts: list[Verdict] = []
-    for item in batch:
-        if verdicts and verdicts[-1].action == "outage":
-            verdicts.append(verdicts[-1])
-        elif stopping():
-            verdicts.append(STOPPING)
-        else:
-            verdicts.append(process(durable, item.data, delivery=item.delivery, subject=item.subject,
-                                    message_id=item.message_id))
-    return verdicts
-
-
-def _together(durable: messaging.Durable, batch: list[Delivered]) -> list[Verdict] | None:
-    """One transaction for the whole batch, inbox row first for each message; ``None`` means "one by one"."""
-    if any(item.delivery != 1 for item in batch):
-        return None
-    started = time.monotonic()
-    try:
-        envelopes = [Envelope.from_json(item.data) for item in batch]
-    except MalformedMessage:
-        return None
-    try:
-        close_old_connections()
-        with transaction.atomic():
-            outcomes = [messaging.handle(durable, envelope, savepoint=False) for envelope in envelopes]
-    except Exception as exc:  # noqa: BLE001 - every message is retried on its own, which decides its fate
-        logger.info("%s: batch of %s rolled back (%s: %s); handling one by one", durable.name, len(batch),
-                    type(exc).__name__, exc)
-        return None
-    finally:
-        try:
-            close_old_connections()
-        except DATABASE_DOWN:
-            pass
-    if messaging.Outcome.HANDLED in outcomes and os.environ.get(CRASH_AFTER_COMMIT) == "1":
-        _crash(durable)
-    verdicts = [Verdict("ack", outcome.value) for outcome in outcomes]
-    for envelope, item, verdict in zip(envelopes, batch, verdicts):
-        _log(durable, envelope, item.message_id, verdict, started)
-    return verdicts
-
-
-def _crash(durable: messaging.Durable) -> None:
-    logger.warning("%s: %s set, exiting after commit before the ack", durable.name, CRASH_AFTER_COMMIT)
-    logging.shutdown()
-    os._exit(CRASH_EXIT_STATUS)
-
-
-def _decide(durable: messaging.Durable, envelope: Envelope, delivery: int) -> Verdict:
-    if envelope.name not in durable.handlers:
-        return Verdict("ack", "skipped")
-    if delivery > settings.CONSUMER_MAX_DELIVER:
-        exc = DeliveryLimitExceeded(f"delivered {delivery} times; the limit is {settings.CONSUMER_MAX_DELIVER}")
-        return _dead_letter(durable, envelope, b"", envelope.subject, "", delivery, exc)
-    try:
-        outcome = messaging.handle(durable, envelope, delivery=delivery)
-    except MalformedMessage:
-        raise
-    except DATABASE_DOWN as exc:
-        if not database_answers():
-            logger.warning("%s: database unavailable (%s); pausing", durable.name, exc)
-            return Verdict("outage", "db-unavailable", backoff_seconds(delivery))
-        return _retry_or_dead_letter(durable, envelope, delivery, exc)
-    except Exception as exc:  # noqa: BLE001 - every handler error is retried, then dead-lettered
-        return _retry_or_dead_letter(durable, envelope, delivery, exc)
-    if outcome is messaging.Outcome.HANDLED and os.environ.get(CRASH_AFTER_COMMIT) == "1":
-        _crash(durable)
-    return Verdict("ack", outcome.value)
-
-
-def _retry_or_dead_letter(durable: messaging.Durable, envelope: Envelope, delivery: int,
-                          exc: BaseException) -> Verdict:
-    if delivery >= settings.CONSUMER_MAX_DELIVER:
-        return _dead_letter(durable, envelope, b"", envelope.subject, "", delivery, exc)
-    logger.warning("%s: %s %s failed on delivery %s: %s: %s", durable.name, envelope.name, envelope.id,
-                   delivery, type(exc).__name__, exc)
-    return Verdict("nak", "retry", backoff_seconds(delivery))
-
-
-def _dead_letter(durable: messaging.Durable, envelope: Envelope | None, raw: bytes, subject: str,
-                 message_id: str, delivery: int, exc: BaseException) -> Verdict:
-    """Write the dead letter in its own transaction; if the database is down, nak and pause instead."""
-    logger.error("%s: dead letter for %s: %s: %s", durable.name, envelope.id if envelope else message_id or "?",
-                 type(exc).__name__, exc)
-    try:
-        try:
-            messaging.record_dead_letter(durable.name, envelope=envelope, raw=raw, subject=subject,
-                                         message_id=message_id, deliveries=delivery, exc=exc)
-        except DataError:
-            messaging.record_dead_letter(durable.name, envelope=None, raw=envelope.to_json() if envelope else raw,
-                                         subject=subject, message_id=message_id, deliveries=delivery, exc=exc)
-    except DATABASE_DOWN:
-        if not database_answers():
-            return Verdict("outage", "db-unavailable", backoff_seconds(delivery))
-        return Verdict("nak", "retry", backoff_seconds(delivery))
-    return Verdict("term", "dead-lettered")
-
-
-def _log(durable: messaging.Durable, envelope: Envelope | None, message_id: str, verdict: Verdict,
-         started: float) -> None:
-    elapsed_ms = (time.monotonic() - started) * 1000
-    ctx = context.from_message(envelope.id, envelope.metadata) if envelope else context.new_context()
-    level = logging.DEBUG if verdict.outcome == "skipped" else logging.INFO
-    with context.use(ctx):
-        logger.log(level, "consumer=%s name=%s message_id=%s outcome=%s duration_ms=%.1f", durable.name,
-                    envelope.name if envelope else "-", envelope.id if envelope else message_id or "-",
-                    verdict.outcome, elapsed_ms)
 
 
 class DurableWorker:
@@ -284,7 +71,7 @@ class DurableWorker:
         message tells how many more the durable has pending; while some are, it pulls that many (at most
         ``CONSUMER_FETCH_BATCH``), which the server answers at once from what is stored.
         """
-        pause = 0.5
+        backoff = Backoff(MAX_RETRY_PAUSE_SECONDS, first=FIRST_RETRY_PAUSE_SECONDS)
         pending = 0
         while not self.runner.stopping.is_set():
             try:
@@ -298,18 +85,20 @@ class DurableWorker:
                 try:
                     messages = await self.subscription.fetch(batch, timeout=timeout)
                 except asyncio.TimeoutError:
-                    pause, pending = 0.5, 0
+                    backoff.reset()
+                    pending = 0
                     continue
-                pause, pending = 0.5, messages[-1].metadata.num_pending if messages else 0
+                backoff.reset()
+                pending = messages[-1].metadata.num_pending if messages else 0
                 await self.handle_batch(messages)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - broker errors never stop the runner
+                pause = backoff.next()
                 logger.warning("%s: fetch failed (%s: %s); retrying in %.1fs", self.durable.name,
                                type(exc).__name__, exc, pause)
                 await self.drop_subscription()
                 await self.runner.sleep(pause)
-                pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
 
     async def drop_subscription(self) -> None:
         subscription, self.subscription = self.subscription, None
@@ -369,13 +158,12 @@ class DurableWorker:
             logger.warning("%s: could not reply to the broker: %s: %s", self.durable.name, type(exc).__name__, exc)
 
     async def wait_for_database(self) -> None:
-        pause = 0.5
+        backoff = Backoff(MAX_DATABASE_POLL_SECONDS, first=FIRST_RETRY_PAUSE_SECONDS)
         while not self.runner.stopping.is_set():
             if await self.in_thread(database_answers):
                 logger.info("%s: database answers again; resuming", self.durable.name)
                 return
-            await self.runner.sleep(pause)
-            pause = min(pause * 2, MAX_DATABASE_POLL_SECONDS)
+            await self.runner.sleep(backoff.next())
 
     async def close(self) -> None:
         """Close this durable's database connection (in its own thread) and stop the thread."""
@@ -409,16 +197,16 @@ class Runner:
             pass
 
     async def connect(self) -> None:
-        pause = 0.5
+        backoff = Backoff(MAX_RETRY_PAUSE_SECONDS, first=FIRST_RETRY_PAUSE_SECONDS)
         while not self.stopping.is_set():
             try:
                 self.client = await mallbots_nats.connect(name="mallbots-consumers")
                 self.js = self.client.jetstream()
                 return
             except Exception as exc:  # noqa: BLE001 - keep trying until NATS is there
+                pause = backoff.next()
                 logger.warning("cannot connect to NATS (%s: %s); retrying in %.1fs", type(exc).__name__, exc, pause)
                 await self.sleep(pause)
-                pause = min(pause * 2, MAX_RETRY_PAUSE_SECONDS)
 
     async def drain(self, workers: list[DurableWorker]) -> None:
         """Unsubscribe every durable, flush the last acks to the server, close the connection."""

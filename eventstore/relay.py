@@ -17,6 +17,14 @@ is never marked before its ack, so a crash between ack and marking republishes i
 duplicate window drops the copy. While a batch waits for its acks the database connection marks the
 previous batch and reads the next one, so at most one batch of publishes is in flight.
 
+Order under partial failure: every row of a window after the first carries
+``Nats-Expected-Last-Msg-Id`` = the previous row's message id. If a row is lost or refused, the stream
+refuses every later row of the window ("wrong last msg ID") instead of storing it ahead of the missing
+one, and the retry starts at the failed row: the stream keeps the outbox's order (ADR 13). JetStream
+checks ``Nats-Msg-Id`` first, so a republished window (after a crash between ack and mark) is answered
+"duplicate" row by row whatever the expectation says. The first row of a window expects nothing: a
+window never depends on the one before, so a message stored by anyone else costs at most one retry.
+
 The relay session runs with ``synchronous_commit = off``: a mark lost in a PostgreSQL crash only
 republishes rows, which the duplicate window and the consumers' inboxes absorb. Bitmap scans and
 sorts are disabled for the session so the unpublished rows are always read through the partial index
@@ -24,12 +32,10 @@ in ``position`` order, whatever the planner's statistics say about the size of a
 
 Failures: on a publish error or a missing ack the batch stops at the first unacked row, which gets
 ``attempts + 1`` and ``last_error``; the relay backs off exponentially (capped at
-``RELAY_MAX_BACKOFF_SECONDS``) and retries from that row. The NATS client reconnects forever and a
-lost database connection is reopened with the same backoff, so the relay never exits because a
-server is down. SIGTERM/SIGINT finish the current batch and return normally (exit status 0).
-
-Test hook: with the environment variable ``RELAY_CRASH_AFTER_ACK=1`` the process kills itself
-(``os._exit(137)``, like ``kill -9``) right after the first batch that got an ack, before marking.
+``RELAY_MAX_BACKOFF_SECONDS``) and retries from that row. The NATS client reconnects forever; a lost
+database connection, or any other error of a session, is logged and the session reopened with the same
+backoff, which only resets once a session has read the outbox. The relay never exits because a server
+misbehaves. SIGTERM/SIGINT finish the current batch and return normally (exit status 0).
 """
 
 from __future__ import annotations
@@ -50,12 +56,12 @@ from django.db import connection as django_connection
 from nats.js.errors import APIError, NoStreamResponseError
 
 from eventstore import nats as mallbots_nats
+from eventstore.backoff import Backoff
 
 logger = logging.getLogger("mallbots.relay")
 
 LOCK_NAME = "mallbots-relay"
 CHANNEL = "mallbots_outbox"
-CRASH_EXIT_STATUS = 137
 
 _TRY_LOCK = f"SELECT pg_try_advisory_lock(hashtext('{LOCK_NAME}'))"
 _FETCH = (
@@ -69,7 +75,8 @@ _FAIL = "UPDATE eventstore_outbox SET attempts = attempts + 1, last_error = %s W
 _SESSION = "SET synchronous_commit = off; SET enable_bitmapscan = off; SET enable_sort = off"
 _ENVELOPE = '{"id":"%s","name":%s,"subject":%s,"payload":%s,"metadata":%s,"sent_at":"%s"}'
 _WAIT_SLICE_SECONDS = 0.5
-_FIRST_BACKOFF_SECONDS = 0.25
+FIRST_BACKOFF_SECONDS = 0.25
+EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
 
 
 @dataclass(frozen=True)
@@ -79,7 +86,6 @@ class RelayConfig:
     publish_timeout: float
     max_backoff: float
     standby_poll: float
-    crash_after_ack: bool = False
 
     @classmethod
     def from_settings(cls) -> "RelayConfig":
@@ -89,7 +95,6 @@ class RelayConfig:
             publish_timeout=settings.RELAY_PUBLISH_TIMEOUT_SECONDS,
             max_backoff=settings.RELAY_MAX_BACKOFF_SECONDS,
             standby_poll=settings.RELAY_STANDBY_POLL_SECONDS,
-            crash_after_ack=os.environ.get("RELAY_CRASH_AFTER_ACK", "") == "1",
         )
 
 
@@ -99,22 +104,6 @@ def database_params() -> dict[str, Any]:
     wanted = {key: value for key, value in params.items() if isinstance(value, (str, int)) and key != "prepare_threshold"}
     wanted["application_name"] = f"{LOCK_NAME}:{os.getpid()}"
     return wanted
-
-
-class Backoff:
-    """Exponential delays ``first, 2·first, …`` capped at ``cap``."""
-
-    def __init__(self, cap: float, first: float = _FIRST_BACKOFF_SECONDS) -> None:
-        self.cap = max(cap, 0.0)
-        self.first = min(first, self.cap) if self.cap else 0.0
-        self.failures = 0
-
-    def next(self) -> float:
-        self.failures += 1
-        return min(self.cap, self.first * 2 ** min(self.failures - 1, 32))
-
-    def reset(self) -> None:
-        self.failures = 0
 
 
 @dataclass(frozen=True)
@@ -131,9 +120,12 @@ class OutboxRow:
         body = _ENVELOPE % (message_id, json.dumps(name), json.dumps(subject), payload, metadata, sent_at)
         return cls(position=position, message_id=message_id, subject=subject, body=body.encode())
 
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json"}
+    def headers(self, previous: "OutboxRow | None") -> dict[str, str]:
+        """Broker de-duplication by message id; after the window's first row, the chain to the row before."""
+        if previous is None:
+            return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json"}
+        return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json",
+                EXPECTED_LAST_MSG_ID: previous.message_id}
 
 
 @dataclass
@@ -142,7 +134,8 @@ class Batch:
 
     Each row is published with the reply subject ``<ack inbox>.<batch number>.<index>``; the relay's one
     wildcard subscription fills ``outcomes`` (``True`` = stored, else the error) and sets ``answered``
-    when every row has its answer.
+    once sending has finished and every row sent has its answer (answers can arrive while later rows are
+    still being sent, when the client flushes a large window in parts).
     """
 
     rows: list[OutboxRow]
@@ -155,6 +148,7 @@ class Batch:
     acked: int = 0
     duplicates: int = 0
     error: BaseException | None = None
+    finished_sending: bool = False
 
     @property
     def positions(self) -> list[int]:
@@ -169,8 +163,15 @@ class Batch:
             self.outcomes[index] = outcome
             self.duplicates += duplicate
             self.answers += 1
-            if self.answers >= self.sent:
-                self.answered.set()
+            self._check_answered()
+
+    def sending_finished(self) -> None:
+        self.finished_sending = True
+        self._check_answered()
+
+    def _check_answered(self) -> None:
+        if self.finished_sending and self.answers >= self.sent:
+            self.answered.set()
 
 
 def ack_outcome(msg) -> tuple[Any, bool]:
@@ -201,6 +202,7 @@ class Relay:
         self.ack_inbox = ""
         self.current: Batch | None = None
         self.batches = 0
+        self.session_backoff = Backoff(self.config.max_backoff, first=FIRST_BACKOFF_SECONDS)
 
     def stop(self) -> None:
         if self.stopping is not None:
@@ -223,7 +225,7 @@ class Relay:
 
     async def _connect_nats(self) -> bool:
         """Connect (retrying forever) and create or update the stream; False if stopped meanwhile."""
-        backoff = Backoff(self.config.max_backoff)
+        backoff = Backoff(self.config.max_backoff, first=FIRST_BACKOFF_SECONDS)
 
         async def disconnected() -> None:
             if not self.stopping.is_set():
@@ -266,22 +268,29 @@ class Relay:
             pass
 
     async def _serve(self) -> None:
-        backoff = Backoff(self.config.max_backoff)
+        """Open a database session, take the lock, relay; on any error log, back off and start again.
+
+        The backoff grows across sessions that fail and resets once a session has read the outbox.
+        """
+        self.session_backoff.reset()
         while not self.stopping.is_set():
             try:
                 conn = await psycopg.AsyncConnection.connect(**self.db_params, autocommit=True)
             except psycopg.Error as exc:
-                delay = backoff.next()
+                delay = self.session_backoff.next()
                 logger.warning("database unavailable: %s; retrying in %.1fs", exc, delay)
                 await self._sleep(delay)
                 continue
             try:
-                backoff.reset()
                 if await self._acquire_lock(conn):
                     await self._active(conn)
             except psycopg.Error as exc:
-                delay = backoff.next()
+                delay = self.session_backoff.next()
                 logger.warning("database connection lost: %s; reconnecting in %.1fs", exc, delay)
+                await self._sleep(delay)
+            except Exception:  # noqa: BLE001 - the relay outlives whatever a server or a bug throws at it
+                delay = self.session_backoff.next()
+                logger.exception("relay session failed; starting a new one in %.1fs", delay)
                 await self._sleep(delay)
             finally:
                 await conn.close()
@@ -304,7 +313,7 @@ class Relay:
         await conn.execute(_SESSION)
         await conn.execute(f"LISTEN {CHANNEL}")
         logger.info("listening on %s", CHANNEL)
-        backoff = Backoff(self.config.max_backoff)
+        backoff = Backoff(self.config.max_backoff, first=FIRST_BACKOFF_SECONDS)
         to_mark: Batch | None = None
         upcoming: list[OutboxRow] = []
         while not self.stopping.is_set():
@@ -313,6 +322,7 @@ class Relay:
                 to_mark = None
                 await self._drain_notifications(conn)
                 upcoming = await self._fetch(conn, exclude=[])
+                self.session_backoff.reset()
                 if not upcoming:
                     await self._wait_for_notification(conn)
                     continue
@@ -356,14 +366,15 @@ class Relay:
         batch = Batch(rows=rows, started=time.perf_counter(), number=self.batches, outcomes=[None] * len(rows))
         self.current = batch
         prefix = f"{self.ack_inbox}.{batch.number}."
+        previous = None
         try:
             for index, row in enumerate(rows):
-                await self.nc.publish(row.subject, row.body, reply=prefix + str(index), headers=row.headers)
+                await self.nc.publish(row.subject, row.body, reply=prefix + str(index), headers=row.headers(previous))
                 batch.sent += 1
+                previous = row
         except Exception as exc:
             batch.error = exc
-        if batch.answers >= batch.sent:
-            batch.answered.set()
+        batch.sending_finished()
         return batch
 
     async def _on_ack(self, msg) -> None:
@@ -387,10 +398,6 @@ class Relay:
             outcome = batch.outcomes[batch.acked]
             batch.error = (TimeoutError(f"no JetStream ack within {self.config.publish_timeout:g}s")
                            if outcome is None else outcome)
-        if batch.acked and self.config.crash_after_ack:
-            logger.warning("RELAY_CRASH_AFTER_ACK: exiting after %d acks, before marking", batch.acked)
-            logging.shutdown()
-            os._exit(CRASH_EXIT_STATUS)
 
     async def _mark(self, conn: psycopg.AsyncConnection, batch: "Batch | None") -> None:
         """Set ``published_at`` on the acked prefix, record the failed row's attempt, log the batch."""

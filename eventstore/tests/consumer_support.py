@@ -85,12 +85,13 @@ def consumer_env(**overrides) -> dict[str, str]:
 
 @contextmanager
 def run_consumers(tmp_path: Path, *, name: str = "consumers", nats_url: str | None = None,
-                  **overrides) -> Iterator[ManagedProcess]:
+                  crash: str | None = None, **overrides) -> Iterator[ManagedProcess]:
     """``manage.py run_consumers --modules toy`` with fast settings, killed when the block ends."""
     env = consumer_env(**overrides)
     if nats_url:
         env["NATS_URL"] = nats_url
-    with run_command("run_consumers", "--modules", "toy", env=env, log_path=tmp_path / f"{name}.log") as process:
+    with run_command("run_consumers", "--modules", "toy", env=env, log_path=tmp_path / f"{name}.log",
+                     crash=crash) as process:
         yield process
 
 

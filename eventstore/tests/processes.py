@@ -52,7 +52,7 @@ def database_url() -> str:
 
 def subprocess_env(*, nats_url: str | None = None, **overrides: Any) -> dict[str, str]:
     """Environment for a ``manage.py`` child: test database, NATS, toy apps, short timeouts, ``overrides``."""
-    env = {key: value for key, value in os.environ.items() if key != "RELAY_CRASH_AFTER_ACK"}
+    env = dict(os.environ)
     env.update(FAST_SETTINGS)
     env.update({
         "DATABASE_URL": database_url(),
@@ -140,9 +140,14 @@ class ManagedProcess:
 
 
 @contextmanager
-def run_command(command: str, *args: str, env: dict[str, str], log_path: Path) -> Iterator[ManagedProcess]:
-    """Run ``manage.py <command> <args>`` for the duration of the block; SIGKILL whatever is left."""
-    process = ManagedProcess([sys.executable, str(MANAGE_PY), command, *args], env, log_path)
+def run_command(command: str, *args: str, env: dict[str, str], log_path: Path,
+                crash: str | None = None) -> Iterator[ManagedProcess]:
+    """Run ``manage.py <command> <args>`` for the duration of the block; SIGKILL whatever is left.
+
+    ``crash`` names a hook of ``eventstore.tests.crashing`` that makes the process die at that moment.
+    """
+    entry = [str(MANAGE_PY)] if crash is None else ["-m", "eventstore.tests.crashing", crash]
+    process = ManagedProcess([sys.executable, *entry, command, *args], env, log_path)
     try:
         yield process
     finally:

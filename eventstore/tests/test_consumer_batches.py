@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from eventstore import messaging
-from eventstore.consumers import STOPPING, Delivered, Verdict, process_batch
+from eventstore.processing import STOPPING, Delivered, Verdict, process_batch
 from eventstore.envelope import Envelope
 from eventstore.models import DeadLetter, InboxMessage
 from eventstore.tests.consumer_support import increments, tally

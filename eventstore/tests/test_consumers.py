@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from eventstore.consumers import CRASH_EXIT_STATUS
 from eventstore.models import DeadLetter, InboxMessage
+from eventstore.tests.crashing import CONSUMER_EXIT_STATUS
 from eventstore.tests.consumer_support import (DatabaseCable, handled_count, increments, outcomes, publish, publish_raw,
                                                run_consumers, tally)
 from eventstore.tests.processes import run_async, wait_until
@@ -21,8 +21,8 @@ def test_given_a_crash_after_commit_before_ack_when_restarted_then_redelivery_is
         fresh_stream, tmp_path):
     counter_id, [message] = increments(5)
     publish(message)
-    with run_consumers(tmp_path, name="crashing", CONSUMER_CRASH_AFTER_COMMIT="1") as crashing:
-        assert crashing.wait(20) == CRASH_EXIT_STATUS
+    with run_consumers(tmp_path, name="crashing", crash="consumer-after-commit") as crashing:
+        assert crashing.wait(20) == CONSUMER_EXIT_STATUS
     assert handled_count(counter_id) == 1
     with run_consumers(tmp_path) as consumers:
         log = consumers.wait_for_log(rf"message_id={message.id} outcome=duplicate", timeout=20)

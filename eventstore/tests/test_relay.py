@@ -18,6 +18,7 @@ from eventstore.envelope import Envelope
 from eventstore.models import OutboxMessage
 from eventstore.relay import ack_outcome
 from eventstore.repository import Repository
+from eventstore.tests.crashing import RELAY_EXIT_STATUS
 from eventstore.tests.processes import (delete_stream, run_command, stream_info, stream_messages, subprocess_env,
                                         wait_until)
 from eventstore.tests.toyapp.domain import Counter
@@ -117,10 +118,10 @@ def test_given_relay_killed_after_ack_before_marking_when_restarted_then_rows_ar
     increment(open_counter(), 2)
     rows = outbox_rows()
 
-    with run_command("run_relay", env=subprocess_env(RELAY_CRASH_AFTER_ACK=1),
-                     log_path=tmp_path / "crashing-relay.log") as crashing:
-        assert crashing.wait(30) == 137
-    assert "RELAY_CRASH_AFTER_ACK: exiting after 3 acks" in crashing.log()
+    with run_command("run_relay", env=subprocess_env(), log_path=tmp_path / "crashing-relay.log",
+                     crash="relay-after-ack") as crashing:
+        assert crashing.wait(30) == RELAY_EXIT_STATUS
+    assert "relay exiting after 3 acks, before marking" in crashing.log()
     assert not OutboxMessage.objects.filter(published_at__isnull=False).exists()
     assert message_ids(stream_messages(settings.NATS_URL, fresh_stream)) == [str(row.message_id) for row in rows]
 
