@@ -80,6 +80,23 @@ class InboxMessage(models.Model):
         verbose_name = "inbox message"
 
 
+class AppliedVersion(models.Model):
+    """The highest aggregate version a scope (a durable) applied, per aggregate (``eventstore.guards``)."""
+
+    scope = models.CharField(max_length=100)
+    stream_type = models.CharField(max_length=100)
+    stream_id = models.CharField(max_length=64)
+    version = models.IntegerField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "eventstore_appliedversion"
+        constraints = [models.UniqueConstraint(fields=["scope", "stream_type", "stream_id"],
+                                               name="eventstore_appliedversion_key")]
+        indexes = [models.Index(fields=["updated_at"])]
+        verbose_name = "applied version"
+
+
 class DeadLetter(models.Model):
     consumer = models.CharField(max_length=100)
     message_id = models.CharField(max_length=100)

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from eventstore import context, messaging, store
@@ -265,21 +266,40 @@ def check_timeouts(now: datetime | None = None, *, limit: int = 500) -> int:
     Each instance is handled in its own transaction under ``SELECT … FOR UPDATE SKIP LOCKED`` (rows a reply
     is updating are left for the next run). Below ``SAGA_MAX_RESENDS`` the same command goes out again with a
     new message id; after that a forward step fails with ``the saga step timed out`` and a compensation makes
-    the instance ``failed``. Returns the number of instances changed.
+    the instance ``failed``. An instance the sweep cannot handle (a bug, data that no longer fits its saga)
+    is made ``failed`` with the error as ``last_error`` and the sweep goes on; only a database that stops
+    answering ends it. Instances of sagas this process does not know are left alone and do not count
+    towards ``limit`` (logged). Returns the number of instances changed.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.SAGA_STEP_TIMEOUT_SECONDS)
     due = SagaInstance.objects.filter(status__in=ACTIVE, step_sent_at__lt=cutoff)
+    unknown = due.exclude(saga_name__in=list(_sagas)).values_list("saga_name", flat=True).distinct()
+    for name in unknown:
+        logger.warning("saga timeouts: instances of the unknown saga %s are due and left alone", name)
     changed = 0
-    for pk in list(due.order_by("step_sent_at").values_list("pk", flat=True)[:limit]):
-        with context.use(context.new_context()), transaction.atomic():
-            row = due.select_for_update(skip_locked=True).filter(pk=pk).first()
-            saga = _sagas.get(row.saga_name) if row else None
-            if row is None or saga is None:
-                continue
-            _time_out(saga, row, now)
+    for pk in list(due.filter(saga_name__in=list(_sagas)).order_by("step_sent_at").values_list("pk", flat=True)[:limit]):
+        try:
+            with context.use(context.new_context()), transaction.atomic():
+                row = due.select_for_update(skip_locked=True).filter(pk=pk).first()
+                if row is None:
+                    continue
+                _time_out(_sagas[row.saga_name], row, now)
+                changed += 1
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one instance never stops the sweep for the others
+            logger.exception("saga timeouts: instance %s cannot be handled; marking it failed", pk)
+            _give_up(pk, f"timeout sweep: {type(exc).__name__}: {exc}")
             changed += 1
     return changed
+
+
+def _give_up(pk: int, error: str) -> None:
+    """Mark one instance ``failed`` with ``error`` (its own transaction; the operator retries it in the admin)."""
+    with transaction.atomic():
+        SagaInstance.objects.filter(pk=pk, status__in=ACTIVE).update(
+            status=FAILED, last_error=error[:2000], version=F("version") + 1, updated_at=timezone.now())
 
 
 def _time_out(saga: Saga, row: SagaInstance, now: datetime) -> None:

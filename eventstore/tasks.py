@@ -13,7 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from eventstore import context, messaging, sagas
-from eventstore.models import Checkpoint, DeadLetter, InboxMessage, OutboxMessage, SagaInstance
+from eventstore.models import AppliedVersion, Checkpoint, DeadLetter, InboxMessage, OutboxMessage, SagaInstance
 
 logger = logging.getLogger("mallbots.tasks")
 
@@ -103,10 +103,19 @@ def prune_outbox(now=None) -> int:
     return _delete_in_batches(rows, "position")
 
 
+def inbox_retention_days() -> int:
+    """Days an inbox row is kept: ``INBOX_RETENTION_DAYS``, but never less than the stream keeps messages
+    (``NATS_STREAM_MAX_AGE_DAYS``), so a durable that is recreated and replays the stream from its start
+    still finds every message it handled before in the inbox."""
+    return max(settings.INBOX_RETENTION_DAYS, settings.NATS_STREAM_MAX_AGE_DAYS)
+
+
 def prune_inbox(now=None) -> int:
-    """Delete inbox rows received more than ``INBOX_RETENTION_DAYS`` ago."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.INBOX_RETENTION_DAYS)
-    return _delete_in_batches(InboxMessage.objects.filter(received_at__lt=cutoff), "pk")
+    """Delete inbox rows, and the version guards' rows (``eventstore.guards``), older than
+    ``inbox_retention_days()``."""
+    cutoff = (now or timezone.now()) - timedelta(days=inbox_retention_days())
+    deleted = _delete_in_batches(InboxMessage.objects.filter(received_at__lt=cutoff), "pk")
+    return deleted + _delete_in_batches(AppliedVersion.objects.filter(updated_at__lt=cutoff), "pk")
 
 
 def _delete_in_batches(rows, key: str) -> int:

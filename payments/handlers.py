@@ -7,7 +7,7 @@ InvoicePaid into ``paymentsapi.InvoicePaid``. Broker (durables declared in ``Pay
 
 from __future__ import annotations
 
-from eventstore import outbox
+from eventstore import guards, outbox
 from eventstore.commands import command_handler
 from eventstore.messaging import Received
 from eventstore.registry import handles
@@ -92,16 +92,25 @@ def on_confirm_payment(received: Received) -> None:
 
 
 def on_order_rejected(received: Received) -> None:
+    """Release the payment. Like every ``payments-orders`` handler, an event older than one already
+    handled for the same order is stale and ignored (``guards.is_newest``): a cancellation handled before
+    the order's ``OrderReadied`` then leaves no invoice behind."""
+    if not guards.is_newest(received):
+        return
     event: ordering_contracts.OrderRejected = received.message
     services.release_payment(payment_id=event.payment_id, order_id=event.id, customer_id=event.customer_id)
 
 
 def on_order_readied(received: Received) -> None:
+    if not guards.is_newest(received):
+        return
     event: ordering_contracts.OrderReadied = received.message
     services.create_invoice(order_id=event.id, payment_id=event.payment_id, amount=event.total)
 
 
 def on_order_canceled(received: Received) -> None:
+    if not guards.is_newest(received):
+        return
     event: ordering_contracts.OrderCanceled = received.message
     services.cancel_invoice(order_id=event.id)
     services.release_payment(payment_id=event.payment_id, order_id=event.id, customer_id=event.customer_id)

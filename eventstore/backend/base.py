@@ -49,10 +49,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def defer(self, sql: str, params: Sequence[Any], translate: Translate | None = None) -> None:
         """Queue a write whose result is never read; it runs before the next statement or at commit.
 
-        Precondition: inside ``transaction.atomic()`` (the write belongs to that transaction).
+        Precondition: inside ``transaction.atomic()`` (the write belongs to that transaction). Like any
+        statement, it raises ``TransactionManagementError`` once Django marked the transaction for rollback,
+        so the write can never be dropped while the caller goes on as if it would commit.
         """
         if not self.in_atomic_block:
             raise RuntimeError("deferred writes belong to a transaction: use transaction.atomic()")
+        self.validate_no_broken_transaction()
         self._deferred.append(Deferred(sql, params, translate))
 
     @property

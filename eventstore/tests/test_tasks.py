@@ -51,11 +51,21 @@ def test_prune_outbox_deletes_only_rows_published_before_the_retention(settings)
 
 def test_prune_inbox_deletes_rows_received_before_the_retention_in_batches(settings, monkeypatch):
     settings.INBOX_RETENTION_DAYS = 7
+    settings.NATS_STREAM_MAX_AGE_DAYS = 5
     monkeypatch.setattr(tasks, "PRUNE_BATCH", 2)
     for _ in range(5):
         inbox_row(days_ago=8)
     kept = inbox_row(days_ago=6)
     assert tasks.prune_inbox() == 5
+    assert list(InboxMessage.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_inbox_rows_are_kept_as_long_as_the_stream_keeps_messages_whatever_inbox_retention_says(settings):
+    settings.INBOX_RETENTION_DAYS = 7
+    settings.NATS_STREAM_MAX_AGE_DAYS = 30
+    kept = inbox_row(days_ago=29)
+    inbox_row(days_ago=31)
+    assert tasks.prune_inbox() == 1
     assert list(InboxMessage.objects.values_list("pk", flat=True)) == [kept.pk]
 
 

@@ -273,3 +273,35 @@ def test_given_unpayable_invoice_when_paid_then_refused_and_nothing_saved(setup,
         services.pay_invoice(invoice_id="o1")
     assert refused.value.message == error.message
     assert StoredEvent.objects.count() == before
+
+
+# ---------------------------------------------------------------- order events out of order
+
+
+def order_version(version: int) -> dict:
+    return {"aggregate_type": "ordering.Order", "aggregate_id": "o1", "aggregate_version": version}
+
+
+def publish_at(message, version: int) -> None:
+    with transaction.atomic():
+        outbox.publish(message, headers=order_version(version))
+
+
+def test_given_order_canceled_handled_before_order_readied_then_no_invoice_for_the_cancelled_order():
+    payment_id = confirmed()
+    publish_at(OrderCanceled(id="o1", customer_id="c1", payment_id=payment_id, reason="customer"), 6)
+    publish_at(readied(payment_id=payment_id), 5)
+    deliver_all(modules=["payments"])
+    assert not models.Invoice.objects.exists()
+    assert events_of("payments.Invoice", "o1") == []
+    assert models.Payment.objects.get(id=payment_id).status == "released"
+
+
+def test_given_order_readied_then_canceled_in_order_then_the_invoice_is_created_and_canceled():
+    payment_id = confirmed()
+    publish_at(readied(payment_id=payment_id), 5)
+    publish_at(OrderCanceled(id="o1", customer_id="c1", payment_id=payment_id, reason="customer"), 6)
+    deliver_all(modules=["payments"])
+    assert events_of("payments.Invoice", "o1") == ["payments.InvoiceCreated", "payments.InvoiceCanceled"]
+    assert models.Payment.objects.get(id=payment_id).status == "released"
+
