@@ -17,13 +17,13 @@ is never marked before its ack, so a crash between ack and marking republishes i
 duplicate window drops the copy. While a batch waits for its acks the database connection marks the
 previous batch and reads the next one, so at most one batch of publishes is in flight.
 
-Order under partial failure: every row of a window after the first carries
-``Nats-Expected-Last-Msg-Id`` = the previous row's message id. If a row is lost or refused, the stream
-refuses every later row of the window ("wrong last msg ID") instead of storing it ahead of the missing
-one, and the retry starts at the failed row: the stream keeps the outbox's order (ADR 13). JetStream
-checks ``Nats-Msg-Id`` first, so a republished window (after a crash between ack and mark) is answered
-"duplicate" row by row whatever the expectation says. The first row of a window expects nothing: a
-window never depends on the one before, so a message stored by anyone else costs at most one retry.
+Order under partial failure: a window never holds two rows of one aggregate (same ``aggregate_type`` and
+``aggregate_id`` in the metadata); it ends before the first row whose aggregate already has a row in it,
+and that row opens the next window. If a row is lost or refused while later rows of the window are
+stored, those belong to other aggregates, and the retry starts at the failed row: each aggregate's
+events reach the stream in version order, also across failures (ADR 13). Rows without aggregate
+metadata (commands, replies) are not limited: nothing orders them but causality, which the transactions
+that write them already ensure.
 
 The relay session runs with ``synchronous_commit = off``: a mark lost in a PostgreSQL crash only
 republishes rows, which the duplicate window and the consumers' inboxes absorb. Bitmap scans and
@@ -66,7 +66,8 @@ CHANNEL = "mallbots_outbox"
 _TRY_LOCK = f"SELECT pg_try_advisory_lock(hashtext('{LOCK_NAME}'))"
 _FETCH = (
     "SELECT position, message_id::text, name, subject, payload::text, metadata::text,"
-    " to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    " to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    " (metadata->>'aggregate_type') || ':' || (metadata->>'aggregate_id')"
     " FROM eventstore_outbox WHERE published_at IS NULL AND position <> ALL(%s::bigint[])"
     " ORDER BY position LIMIT %s"
 )
@@ -76,7 +77,6 @@ _SESSION = "SET synchronous_commit = off; SET enable_bitmapscan = off; SET enabl
 _ENVELOPE = '{"id":"%s","name":%s,"subject":%s,"payload":%s,"metadata":%s,"sent_at":"%s"}'
 _WAIT_SLICE_SECONDS = 0.5
 FIRST_BACKOFF_SECONDS = 0.25
-EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
 
 
 @dataclass(frozen=True)
@@ -112,20 +112,30 @@ class OutboxRow:
     message_id: str
     subject: str
     body: bytes
+    aggregate: str | None = None
 
     @classmethod
     def from_db(cls, record: tuple) -> "OutboxRow":
         """The envelope of events.md §2 (same keys as ``Envelope.to_json``), payload and metadata verbatim."""
-        position, message_id, name, subject, payload, metadata, sent_at = record
+        position, message_id, name, subject, payload, metadata, sent_at, aggregate = record
         body = _ENVELOPE % (message_id, json.dumps(name), json.dumps(subject), payload, metadata, sent_at)
-        return cls(position=position, message_id=message_id, subject=subject, body=body.encode())
+        return cls(position=position, message_id=message_id, subject=subject, body=body.encode(),
+                   aggregate=aggregate)
 
-    def headers(self, previous: "OutboxRow | None") -> dict[str, str]:
-        """Broker de-duplication by message id; after the window's first row, the chain to the row before."""
-        if previous is None:
-            return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json"}
-        return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json",
-                EXPECTED_LAST_MSG_ID: previous.message_id}
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json"}
+
+
+def window(rows: list[OutboxRow]) -> list[OutboxRow]:
+    """The longest prefix of ``rows`` with at most one row per aggregate (rows without one always fit)."""
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        if row.aggregate is not None:
+            if row.aggregate in seen:
+                return rows[:index]
+            seen.add(row.aggregate)
+    return rows
 
 
 @dataclass
@@ -341,8 +351,9 @@ class Relay:
         await self._mark(conn, to_mark)
 
     async def _fetch(self, conn: psycopg.AsyncConnection, exclude: list[int]) -> list[OutboxRow]:
+        """The next window: unpublished rows by position, cut before a second row of one aggregate."""
         cursor = await conn.execute(_FETCH, [exclude, self.config.batch_size])
-        return [OutboxRow.from_db(record) for record in await cursor.fetchall()]
+        return window([OutboxRow.from_db(record) for record in await cursor.fetchall()])
 
     async def _drain_notifications(self, conn: psycopg.AsyncConnection) -> None:
         """Forget wake-ups that the next full read covers anyway."""
@@ -366,12 +377,10 @@ class Relay:
         batch = Batch(rows=rows, started=time.perf_counter(), number=self.batches, outcomes=[None] * len(rows))
         self.current = batch
         prefix = f"{self.ack_inbox}.{batch.number}."
-        previous = None
         try:
             for index, row in enumerate(rows):
-                await self.nc.publish(row.subject, row.body, reply=prefix + str(index), headers=row.headers(previous))
+                await self.nc.publish(row.subject, row.body, reply=prefix + str(index), headers=row.headers)
                 batch.sent += 1
-                previous = row
         except Exception as exc:
             batch.error = exc
         batch.sending_finished()

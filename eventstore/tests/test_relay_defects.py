@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from eventstore import outbox
 from eventstore.envelope import Envelope
 from eventstore.models import OutboxMessage
-from eventstore.relay import Batch, OutboxRow, Relay, RelayConfig
+from eventstore.relay import Batch, OutboxRow, Relay, RelayConfig, window
 from eventstore.repository import Repository
 from eventstore.tests.processes import stream_messages
 from eventstore.tests.toyapp.contracts import CounterOpened
@@ -223,3 +223,23 @@ def test_defect_5_an_unexpected_exception_is_logged_and_backed_off_instead_of_en
     asyncio.run(scenario())
     assert len(calls) == 2
     assert "KeyError" in caplog.text
+
+
+def _aggregate_row(n: int, aggregate: str | None) -> OutboxRow:
+    return OutboxRow(position=n, message_id=str(n), subject="s", body=b"{}", aggregate=aggregate)
+
+
+def test_defect_1_a_window_holds_at_most_one_row_of_each_aggregate_and_ends_before_the_second():
+    rows = [_aggregate_row(1, "t:a"), _aggregate_row(2, None), _aggregate_row(3, "t:b"), _aggregate_row(4, None),
+            _aggregate_row(5, "t:a"), _aggregate_row(6, "t:c")]
+    assert [row.position for row in window(rows)] == [1, 2, 3, 4]
+    assert [row.position for row in window(rows[4:])] == [5, 6]
+    assert window([]) == []
+
+
+def test_defect_1_rows_of_many_aggregates_still_share_one_window(fresh_stream):
+    for _ in range(30):
+        counter_with_versions(1)
+    relay = Relay(CONFIG)
+    run_until(relay, all_published)
+    assert relay.batches == 1
