@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF, actor_of, has_role
 from depot import models, services
 from eventstore import codec, context
 from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
 from eventstore.history import EventHistoryMixin
-from mallbots_site.auth import DEPOT_ADMIN, DEPOT_STAFF, actor_of, has_role
 
 REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
 

@@ -2,10 +2,10 @@
 
 from django.contrib import admin
 
-from eventstore.admin_commands import CommandAdmin
-from mallbots_site.auth import DEPOT_ADMIN, DEPOT_STAFF, has_role
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from ordering import models, services
 from ordering.domain import STAFF
+from web.admin_commands import CommandAdmin
 
 
 @admin.register(models.Order)

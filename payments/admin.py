@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF, actor_of, has_role
 from eventstore import context
 from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
 from eventstore.history import EventHistoryMixin
-from mallbots_site.auth import DEPOT_ADMIN, DEPOT_STAFF, actor_of, has_role
 from payments import models, services
 
 REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)

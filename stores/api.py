@@ -8,12 +8,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from eventstore import rest
+from access import levels
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
-from eventstore.views import Endpoint, responses, route
-from mallbots_site import auth
 from stores import models, services
+from web import rest
+from web.views import Endpoint, responses, route
 
 # ---------------------------------------------------------------- request bodies
 
@@ -139,7 +139,7 @@ def product_json(row: tuple) -> dict:
 
 
 class CreateStoreApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="createStore", request=CreateStoreIn, responses=responses(StoresIdResponse, 400))
     def post(self, request):
@@ -149,7 +149,7 @@ class CreateStoreApi(Endpoint):
 
 
 class GetStoresApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getStores", responses=responses(StoresResponse))
     def get(self, request):
@@ -157,7 +157,7 @@ class GetStoresApi(Endpoint):
 
 
 class GetParticipatingStoresApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getParticipatingStores", responses=responses(StoresResponse))
     def get(self, request):
@@ -166,7 +166,7 @@ class GetParticipatingStoresApi(Endpoint):
 
 
 class GetStoreApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getStore", responses=responses(StoreResponse, 404))
     def get(self, request, store_id: str):
@@ -174,7 +174,7 @@ class GetStoreApi(Endpoint):
 
 
 class EnableParticipationApi(Endpoint):
-    permission_classes = [auth.StoreAdmin]
+    permission_classes = [levels.StoreAdmin]
 
     @extend_schema(operation_id="enableParticipation", request=EmptyIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -185,7 +185,7 @@ class EnableParticipationApi(Endpoint):
 
 
 class DisableParticipationApi(Endpoint):
-    permission_classes = [auth.StoreAdmin]
+    permission_classes = [levels.StoreAdmin]
 
     @extend_schema(operation_id="disableParticipation", request=None,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -195,7 +195,7 @@ class DisableParticipationApi(Endpoint):
 
 
 class RebrandStoreApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="rebrandStore", request=RebrandStoreIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -206,7 +206,7 @@ class RebrandStoreApi(Endpoint):
 
 
 class AddProductApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="addProduct", request=AddProductIn, responses=responses(StoresIdResponse, 400, 404))
     def post(self, request, store_id: str):
@@ -217,7 +217,7 @@ class AddProductApi(Endpoint):
 
 
 class GetStoreProductsApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getStoreProducts", responses=responses(ProductsResponse, 404))
     def get(self, request, store_id: str):
@@ -225,7 +225,7 @@ class GetStoreProductsApi(Endpoint):
 
 
 class RebrandProductApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="rebrandProduct", request=RebrandProductIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -236,7 +236,7 @@ class RebrandProductApi(Endpoint):
 
 
 class IncreaseProductPriceApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="increaseProductPrice", request=ProductPriceIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -247,7 +247,7 @@ class IncreaseProductPriceApi(Endpoint):
 
 
 class DecreaseProductPriceApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="decreaseProductPrice", request=ProductPriceIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -258,7 +258,7 @@ class DecreaseProductPriceApi(Endpoint):
 
 
 class RemoveProductApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="removeProduct", request=None, responses=responses(StoresEmptyResponse, 404))
     def delete(self, request, product_id: str):
@@ -267,7 +267,7 @@ class RemoveProductApi(Endpoint):
 
 
 class GetProductApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getProduct", responses=responses(ProductResponse, 404))
     def get(self, request, product_id: str):

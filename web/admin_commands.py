@@ -12,14 +12,9 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import TextField
 
-from eventstore import context
+from access.principals import acting_as
 from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
 from eventstore.history import EventHistoryMixin
-
-
-def acting_as(user):
-    """The message context for changes made by a staff user in the admin."""
-    return context.use(context.current().with_actor(f"staff:{user.get_username()}"))
 
 
 REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
