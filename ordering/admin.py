@@ -5,11 +5,11 @@ from django.contrib import admin
 from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from ordering import models, services
 from ordering.domain import STAFF
-from web.admin_commands import CommandAdmin
+from web.admin_commands import ReadModelAdmin
 
 
 @admin.register(models.Order)
-class OrderAdmin(CommandAdmin):
+class OrderAdmin(ReadModelAdmin):
     """Orders are read-only here; the actions call the services (depot roles, as the API's DepotStaff)."""
 
     stream_type = "ordering.Order"
