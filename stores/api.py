@@ -1,17 +1,14 @@
-"""REST endpoints of stores (api.md §4.1): one view class per operation, reads from the read models."""
+"""REST endpoints of stores (api.md §4.1): one view class per operation; reads through ``stores.selectors``."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from access import levels
-from eventstore.errors import NotFound
-from eventstore.ids import is_valid_id
-from stores import models, services
+from stores import selectors, services
 from web import rest
 from web.views import Endpoint, responses, route
 
@@ -90,46 +87,12 @@ class StoresEmptyResponse(serializers.Serializer):
     pass
 
 
-# ---------------------------------------------------------------- lookups
-
-
-def store_row(store_id: str) -> models.Store:
-    row = models.Store.objects.filter(id=store_id).first() if is_valid_id(store_id) else None
-    if row is None:
-        raise NotFound("store")
-    return row
-
-
-def active_product_row(product_id: str) -> models.Product:
-    row = models.Product.objects.filter(id=product_id, removed=False).first() if is_valid_id(product_id) else None
-    if row is None:
-        raise NotFound("product")
-    return row
-
-
-PRODUCT_COLUMNS = ("id", "store_id", "name", "description", "sku", "price")
-_ACTIVE_PRODUCTS = (f"SELECT {', '.join(PRODUCT_COLUMNS)} FROM {models.Product._meta.db_table}"
-                    " WHERE store_id = %s AND NOT removed ORDER BY created_position")
-
-
-def active_product_rows(store_id: str) -> list[tuple]:
-    """``PRODUCT_COLUMNS`` of a store's active products in creation order; ``NotFound("store")`` if no store.
-
-    The kiosk's most frequent read: one indexed query, kept off the ORM's query compiler. Stores are
-    never deleted, so the store row is read only when the product list is empty.
-    """
-    rows: list[tuple] = []
-    if is_valid_id(store_id):
-        with connection.cursor() as cursor:
-            cursor.execute(_ACTIVE_PRODUCTS, [store_id])
-            rows = cursor.fetchall()
-    if not rows:
-        store_row(store_id)
-    return rows
+# ---------------------------------------------------------------- rendering
 
 
 def product_json(row: tuple) -> dict:
-    """A ``PRODUCT_COLUMNS`` row as ``ProductOut`` renders it (the kiosk's hot path skips the serializer)."""
+    """A ``selectors.PRODUCT_COLUMNS`` row as ``ProductOut`` renders it (the kiosk's hot path skips the
+    serializer)."""
     product_id, store_id, name, description, sku, price = row
     return {"id": product_id, "storeId": store_id, "name": name, "description": description, "sku": sku,
             "price": price}
@@ -153,7 +116,7 @@ class GetStoresApi(Endpoint):
 
     @extend_schema(operation_id="getStores", responses=responses(StoresResponse))
     def get(self, request):
-        return Response(StoresResponse({"stores": models.Store.objects.order_by("created_position")}).data)
+        return Response(StoresResponse({"stores": selectors.all_stores()}).data)
 
 
 class GetParticipatingStoresApi(Endpoint):
@@ -161,8 +124,7 @@ class GetParticipatingStoresApi(Endpoint):
 
     @extend_schema(operation_id="getParticipatingStores", responses=responses(StoresResponse))
     def get(self, request):
-        rows = models.Store.objects.filter(participating=True).order_by("created_position")
-        return Response(StoresResponse({"stores": rows}).data)
+        return Response(StoresResponse({"stores": selectors.participating_stores()}).data)
 
 
 class GetStoreApi(Endpoint):
@@ -170,7 +132,7 @@ class GetStoreApi(Endpoint):
 
     @extend_schema(operation_id="getStore", responses=responses(StoreResponse, 404))
     def get(self, request, store_id: str):
-        return Response(StoreResponse({"store": store_row(store_id)}).data)
+        return Response(StoreResponse({"store": selectors.store_row(store_id)}).data)
 
 
 class EnableParticipationApi(Endpoint):
@@ -221,7 +183,7 @@ class GetStoreProductsApi(Endpoint):
 
     @extend_schema(operation_id="getStoreProducts", responses=responses(ProductsResponse, 404))
     def get(self, request, store_id: str):
-        return Response({"products": [product_json(row) for row in active_product_rows(store_id)]})
+        return Response({"products": [product_json(row) for row in selectors.active_product_rows(store_id)]})
 
 
 class RebrandProductApi(Endpoint):
@@ -271,7 +233,7 @@ class GetProductApi(Endpoint):
 
     @extend_schema(operation_id="getProduct", responses=responses(ProductResponse, 404))
     def get(self, request, product_id: str):
-        return Response(ProductResponse({"product": active_product_row(product_id)}).data)
+        return Response(ProductResponse({"product": selectors.active_product_row(product_id)}).data)
 
 
 urlpatterns = [
