@@ -4,5 +4,5 @@
 (issuing, revoking and authenticating bearer tokens; staff sessions), ``levels`` (one DRF permission
 class per access level), the ``ApiToken`` model and its admin, and the ``issue_token``,
 ``revoke_token`` and ``setup_roles`` commands. Module apps import ``principals`` and ``levels``;
-``access`` imports no module app and not the site (ADR 13).
+``access`` imports no module app and not the site (ADR 14).
 """

@@ -1,6 +1,6 @@
 """API tokens: only a SHA-256 hash and a 12-character prefix are stored.
 
-The table keeps the name it had when the model lived in ``mallbots_site`` (architecture.md §11, ADR 13).
+The table keeps the name it had when the model lived in ``mallbots_site`` (architecture.md §11, ADR 14).
 """
 
 from django.conf import settings

@@ -1,4 +1,4 @@
-"""``ApiToken`` arrives from ``mallbots_site`` (ADR 13).
+"""``ApiToken`` arrives from ``mallbots_site`` (ADR 14).
 
 The table ``mallbots_site_apitoken`` was created by ``mallbots_site.0001_initial`` and keeps its name,
 so this migration changes only the migration state. The model's content type is relabelled, so the

@@ -1,4 +1,4 @@
-"""The move of ``ApiToken`` from ``mallbots_site`` to ``access`` on a database migrated before it (ADR 13)."""
+"""The move of ``ApiToken`` from ``mallbots_site`` to ``access`` on a database migrated before it (ADR 14)."""
 
 import pytest
 from django.contrib.contenttypes.models import ContentType

@@ -1,4 +1,4 @@
-"""``ApiToken`` moves to the ``access`` app (ADR 13): it leaves this app's state; its table stays as it is."""
+"""``ApiToken`` moves to the ``access`` app (ADR 14): it leaves this app's state; its table stays as it is."""
 
 from django.db import migrations
 

@@ -1,4 +1,4 @@
-"""Module boundaries (architecture.md §4, ADR 13): the import-linter contracts hold and cover every app module."""
+"""Module boundaries (architecture.md §4, ADR 14): the import-linter contracts hold and cover every app module."""
 
 import configparser
 import pkgutil
