@@ -16,5 +16,5 @@ def api_client():
     return APIClient()
 
 
+from access.testing import as_who, staff  # noqa: E402,F401  (API test fixtures)
 from eventstore.tests.conftest import dedicated_nats, fresh_stream  # noqa: E402,F401  (shared process fixtures)
-from mallbots_site.testing import as_who, staff  # noqa: E402,F401  (API test fixtures)

@@ -3,15 +3,11 @@ through ``baskets.services``, each basket's event history; the stores caches for
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from baskets import models, services
-from eventstore import context
-from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
-from eventstore.history import EventHistoryMixin
-from mallbots_site.auth import DEPOT_ADMIN, DEPOT_STAFF, actor_of, has_role
-
-REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
+from web.admin_commands import ReadModelAdmin
 
 
 class ReadOnly:
@@ -33,7 +29,7 @@ class BasketItemInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(models.Basket)
-class BasketAdmin(ReadOnly, EventHistoryMixin, admin.ModelAdmin):
+class BasketAdmin(ReadOnly, ReadModelAdmin):
     stream_type = "baskets.Basket"
     list_display = ("id", "customer_id", "status", "total", "updated_at")
     list_filter = ("status",)
@@ -53,16 +49,7 @@ class BasketAdmin(ReadOnly, EventHistoryMixin, admin.ModelAdmin):
 
     @admin.action(description="Cancel the selected baskets", permissions=["cancel"])
     def cancel_baskets(self, request, queryset):
-        canceled = 0
-        with context.use(context.current().with_actor(actor_of(request.user))):
-            for basket in queryset:
-                try:
-                    services.cancel_basket(basket_id=basket.pk)
-                    canceled += 1
-                except REFUSALS as refused:
-                    self.message_user(request, f"{basket}: {refused.message}", messages.ERROR)
-        if canceled:
-            self.message_user(request, f"Baskets cancelled: {canceled}", messages.SUCCESS)
+        self.run_action(request, queryset, lambda row: services.cancel_basket(basket_id=row.pk), "Baskets cancelled")
 
 
 class CacheAdmin(ReadOnly, admin.ModelAdmin):

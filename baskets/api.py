@@ -7,12 +7,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from access import levels
 from baskets import models, services
-from eventstore import rest
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
-from eventstore.views import Endpoint, responses
-from mallbots_site import auth
+from web import rest
+from web.views import Endpoint, responses
 
 
 class StartBasketIn(rest.RequestSerializer):
@@ -61,7 +61,7 @@ class BasketsEmptyResponse(serializers.Serializer):
 class KioskEndpoint(Endpoint):
     """Every basket operation is for kiosks (and staff serving a customer)."""
 
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
 
 class StartBasketApi(KioskEndpoint):

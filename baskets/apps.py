@@ -1,8 +1,11 @@
 from django.apps import AppConfig
 
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF
+
 
 class BasketsConfig(AppConfig):
     name = "baskets"
+    staff_roles = (DEPOT_STAFF, DEPOT_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
         from baskets import contracts, domain, handlers  # noqa: F401

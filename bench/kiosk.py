@@ -1,7 +1,7 @@
 """Kiosk products figure of quality.md §1.2: ``GET /api/stores/{id}/products`` with 50 products.
 
 A store with 50 products is created through ``stores.services`` in the bench database, and a kiosk
-token through ``mallbots_site.auth.issue_token``. The endpoint is served by the project's web tier
+token through ``access.tokens.issue_token``. The endpoint is served by the project's web tier
 as ``run_all`` starts it (``bench.servers.project_web``: ``WEB_WORKERS`` gunicorn gthread workers on one
 socket, the same set-up as ``drf_hello_project``) and loaded by ``bench.loadgen`` (concurrency 16,
 keep-alive, ``Authorization: Bearer <kiosk token>``) from its own process. Every answer must be 200;
@@ -29,7 +29,7 @@ PORT_OFFSET = 3
 
 def _catalog() -> tuple[str, str]:
     """(store id, kiosk token) with ``PRODUCTS`` products in the store."""
-    from mallbots_site.auth import issue_token
+    from access.tokens import issue_token
     from stores import services
 
     store_id = services.create_store(name="Bench Kiosk Store", location="Level 1")

@@ -12,10 +12,10 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
+from access.principals import DEPOT_ADMIN, acting_as, has_role
 from customers import models, services
-from eventstore.admin_commands import REFUSALS, CommandAdmin, acting_as
 from eventstore.errors import Forbidden
-from mallbots_site.auth import DEPOT_ADMIN, has_role
+from web.admin_commands import REFUSALS, CommandAdmin
 
 
 class SmsNumberForm(forms.Form):

@@ -7,12 +7,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from access import levels
 from customers import models, services
-from eventstore import rest
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
-from eventstore.views import Endpoint, responses
-from mallbots_site import auth
+from web import rest
+from web.views import Endpoint, responses
 
 
 class EmptyIn(rest.RequestSerializer):
@@ -48,7 +48,7 @@ class CustomersEmptyResponse(serializers.Serializer):
 
 
 class RegisterCustomerApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="registerCustomer", request=RegisterCustomerIn,
                    responses=responses(CustomersIdResponse, 400))
@@ -58,7 +58,7 @@ class RegisterCustomerApi(Endpoint):
 
 
 class GetCustomerApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getCustomer", responses=responses(CustomerResponse, 404))
     def get(self, request, customer_id: str):
@@ -69,7 +69,7 @@ class GetCustomerApi(Endpoint):
 
 
 class ChangeSmsNumberApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="changeSmsNumber", request=ChangeSmsNumberIn,
                    responses=responses(CustomersEmptyResponse, 400, 404))
@@ -80,7 +80,7 @@ class ChangeSmsNumberApi(Endpoint):
 
 
 class EnableCustomerApi(Endpoint):
-    permission_classes = [auth.DepotAdmin]
+    permission_classes = [levels.DepotAdmin]
 
     @extend_schema(operation_id="enableCustomer", request=EmptyIn,
                    responses=responses(CustomersEmptyResponse, 400, 404))
@@ -91,7 +91,7 @@ class EnableCustomerApi(Endpoint):
 
 
 class DisableCustomerApi(Endpoint):
-    permission_classes = [auth.DepotAdmin]
+    permission_classes = [levels.DepotAdmin]
 
     @extend_schema(operation_id="disableCustomer", request=EmptyIn,
                    responses=responses(CustomersEmptyResponse, 400, 404))

@@ -1,9 +1,12 @@
 from django.apps import AppConfig
 
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF
+
 
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = "Customers"
+    staff_roles = (DEPOT_STAFF, DEPOT_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
         from customers import contracts, domain, handlers  # noqa: F401

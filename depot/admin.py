@@ -3,19 +3,16 @@ the actions "initiate" and "cancel" through ``depot.services``, and each list's 
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from depot import models, services
-from eventstore import codec, context
-from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
-from eventstore.history import EventHistoryMixin
-from mallbots_site.auth import DEPOT_ADMIN, DEPOT_STAFF, actor_of, has_role
-
-REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
+from eventstore import codec
+from web.admin_commands import ReadModelAdmin
 
 
 @admin.register(models.ShoppingList)
-class ShoppingListAdmin(EventHistoryMixin, admin.ModelAdmin):
+class ShoppingListAdmin(ReadModelAdmin):
     stream_type = "depot.ShoppingList"
     list_display = ("id", "order_id", "status", "assigned_bot_id", "item_count", "created_at")
     list_filter = ("status",)
@@ -53,22 +50,10 @@ class ShoppingListAdmin(EventHistoryMixin, admin.ModelAdmin):
 
     @admin.action(description="Initiate the selected shopping lists", permissions=["depot_staff"])
     def initiate_lists(self, request, queryset):
-        self._run(request, queryset, "Shopping lists initiated",
-                  lambda row: services.initiate_shopping(list_id=row.pk))
+        self.run_action(request, queryset, lambda row: services.initiate_shopping(list_id=row.pk),
+                        "Shopping lists initiated")
 
     @admin.action(description="Cancel the selected shopping lists", permissions=["depot_staff"])
     def cancel_lists(self, request, queryset):
-        self._run(request, queryset, "Shopping lists canceled",
-                  lambda row: services.cancel_shopping_list(list_id=row.pk))
-
-    def _run(self, request, queryset, done: str, command) -> None:
-        count = 0
-        with context.use(context.current().with_actor(actor_of(request.user))):
-            for row in queryset:
-                try:
-                    command(row)
-                    count += 1
-                except REFUSALS as refused:
-                    self.message_user(request, f"{row}: {refused.message}", messages.ERROR)
-        if count:
-            self.message_user(request, f"{done}: {count}", messages.SUCCESS)
+        self.run_action(request, queryset, lambda row: services.cancel_shopping_list(list_id=row.pk),
+                        "Shopping lists canceled")

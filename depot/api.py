@@ -1,4 +1,6 @@
-"""REST endpoints of the depot's shopping lists (api.md §4.6): one view class per path, reads from the read model.
+"""REST endpoints of the depot's shopping lists (api.md §4.6), reading the read model.
+
+A path whose operations need different access levels joins one endpoint per level with ``route``.
 
 Bot+DepotStaff endpoints let a bot token through the access level; the view then checks, after the
 404, that the list is assigned to that bot (403 ``the shopping list is not assigned to this bot``).
@@ -12,13 +14,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from access import levels, principals
 from depot import domain, models, services
-from eventstore import codec, rest
+from eventstore import codec
 from eventstore.errors import Forbidden, NotFound
 from eventstore.ids import is_valid_id
-from eventstore.rest import BadRequest
-from eventstore.views import Endpoint, responses
-from mallbots_site import auth
+from web import rest
+from web.rest import BadRequest
+from web.views import Endpoint, responses, route
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
@@ -99,13 +102,13 @@ class DepotEmptyResponse(serializers.Serializer):
 
 
 class DepotEndpoint(Endpoint):
-    """Depot paths default to DepotStaff; bot-facing methods list ``BotOrDepotStaff``."""
+    """Depot operations default to DepotStaff; bot-facing ones set ``BotOrDepotStaff``."""
 
-    permission_classes = [auth.DepotStaff]
+    permission_classes = [levels.DepotStaff]
 
 
 def acting_bot(request) -> str:
-    return auth.bot_id_of(request)
+    return principals.bot_id_of(request)
 
 
 def load_row(list_id: str, request) -> models.ShoppingList:
@@ -113,14 +116,12 @@ def load_row(list_id: str, request) -> models.ShoppingList:
     row = models.ShoppingList.objects.filter(id=list_id).first() if is_valid_id(list_id) else None
     if row is None:
         raise NotFound("shopping list")
-    if auth.is_bot(request) and row.assigned_bot_id != auth.bot_id_of(request):
+    if principals.is_bot(request) and row.assigned_bot_id != principals.bot_id_of(request):
         raise Forbidden(services.NOT_ASSIGNED_TO_BOT)
     return row
 
 
 class ShoppingListsApi(DepotEndpoint):
-    permissions_by_method = {"POST": auth.DepotStaff, "GET": auth.DepotStaff}
-
     @extend_schema(operation_id="createShoppingList", request=CreateShoppingListIn,
                    responses=responses(DepotIdResponse, 400, 404))
     def post(self, request):
@@ -161,13 +162,15 @@ def _limit(text: str) -> int:
     return DEFAULT_LIMIT if value <= 0 else min(value, MAX_LIMIT)
 
 
-class ShoppingListApi(DepotEndpoint):
-    permissions_by_method = {"GET": auth.BotOrDepotStaff, "POST": auth.DepotStaff, "DELETE": auth.DepotStaff}
+class GetShoppingListApi(DepotEndpoint):
+    permission_classes = [levels.BotOrDepotStaff]
 
     @extend_schema(operation_id="getShoppingList", responses=responses(ShoppingListResponse, 404))
     def get(self, request, list_id: str):
         return Response(ShoppingListResponse({"shoppingList": load_row(list_id, request)}).data)
 
+
+class CancelShoppingListApi(DepotEndpoint):
     @extend_schema(operation_id="cancelShoppingList", request=EmptyIn,
                    responses=responses(DepotEmptyResponse, 400, 404))
     def post(self, request, list_id: str):
@@ -191,7 +194,7 @@ class InitiateShoppingApi(DepotEndpoint):
 
 
 class StartShoppingApi(DepotEndpoint):
-    permissions_by_method = {"PUT": auth.BotOrDepotStaff}
+    permission_classes = [levels.BotOrDepotStaff]
 
     @extend_schema(operation_id="startShopping", request=EmptyIn,
                    responses=responses(DepotEmptyResponse, 400, 404))
@@ -202,7 +205,7 @@ class StartShoppingApi(DepotEndpoint):
 
 
 class PickItemApi(DepotEndpoint):
-    permissions_by_method = {"PUT": auth.BotOrDepotStaff}
+    permission_classes = [levels.BotOrDepotStaff]
 
     @extend_schema(operation_id="pickItem", request=PickItemIn, responses=responses(DepotEmptyResponse, 400, 404))
     def put(self, request, list_id: str):
@@ -213,7 +216,7 @@ class PickItemApi(DepotEndpoint):
 
 
 class ItemUnavailableApi(DepotEndpoint):
-    permissions_by_method = {"PUT": auth.BotOrDepotStaff}
+    permission_classes = [levels.BotOrDepotStaff]
 
     @extend_schema(operation_id="reportItemUnavailable", request=ItemUnavailableIn,
                    responses=responses(DepotEmptyResponse, 400, 404))
@@ -225,7 +228,7 @@ class ItemUnavailableApi(DepotEndpoint):
 
 
 class CompleteShoppingListApi(DepotEndpoint):
-    permissions_by_method = {"PUT": auth.BotOrDepotStaff}
+    permission_classes = [levels.BotOrDepotStaff]
 
     @extend_schema(operation_id="completeShoppingList", request=EmptyIn,
                    responses=responses(DepotEmptyResponse, 400, 404))
@@ -237,7 +240,7 @@ class CompleteShoppingListApi(DepotEndpoint):
 
 urlpatterns = [
     path("depot/shopping", ShoppingListsApi.as_view()),
-    path("depot/shopping/<str:list_id>", ShoppingListApi.as_view()),
+    path("depot/shopping/<str:list_id>", route(GetShoppingListApi, CancelShoppingListApi)),
     path("depot/shopping/<str:list_id>/initiate", InitiateShoppingApi.as_view()),
     path("depot/shopping/<str:list_id>/start", StartShoppingApi.as_view()),
     path("depot/shopping/<str:list_id>/pickItem", PickItemApi.as_view()),

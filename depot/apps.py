@@ -1,9 +1,12 @@
 from django.apps import AppConfig
 
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF
+
 
 class DepotConfig(AppConfig):
     name = "depot"
     verbose_name = "Depot"
+    staff_roles = (DEPOT_STAFF, DEPOT_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
         from depot import contracts, domain, handlers  # noqa: F401

@@ -2,8 +2,7 @@ from django.apps import AppConfig
 
 
 class MallbotsSiteConfig(AppConfig):
-    name = "mallbots_site"
-    verbose_name = "Access"
+    """The site composes the apps: settings, URLs, ASGI/WSGI, ``run_all`` and the demo and load commands."""
 
-    def ready(self):
-        from mallbots_site import schema  # noqa: F401  (drf-spectacular extensions)
+    name = "mallbots_site"
+    verbose_name = "MallBots site"

@@ -786,7 +786,7 @@ def issue_busywork_token(username: str = "busywork") -> tuple[str, str]:
     """
     from django.contrib.auth import get_user_model
 
-    from mallbots_site.auth import issue_token
+    from access.tokens import issue_token
 
     user, created = get_user_model().objects.get_or_create(
         username=username, defaults={"is_superuser": True, "is_staff": True, "is_active": True})

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django_q",
     "channels",
     "eventstore",
+    "access",
+    "web",
     "mallbots_site",
     "stores",
     "customers",
@@ -69,7 +71,7 @@ if os.environ.get("PYTEST_VERSION") or env.bool("MALLBOTS_TEST_APPS", default=Fa
     INSTALLED_APPS.append("eventstore.tests.toyapp")
 
 MIDDLEWARE = [
-    "mallbots_site.middleware.RequestContextMiddleware",
+    "web.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,14 +135,14 @@ SERVE_STATIC = env.bool("SERVE_STATIC", default=True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "mallbots_site.auth.BearerTokenAuthentication",
-        "mallbots_site.auth.StaffSessionAuthentication",
+        "access.tokens.BearerTokenAuthentication",
+        "access.tokens.StaffSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["mallbots_site.errors.AnyJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["web.errors.AnyJSONParser"],
     # orjson: the same bytes as DRF's JSONRenderer for our bodies (money as numbers), ~8x faster.
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
-    "EXCEPTION_HANDLER": "mallbots_site.errors.exception_handler",
+    "EXCEPTION_HANDLER": "web.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": False,
     "UNAUTHENTICATED_USER": None,

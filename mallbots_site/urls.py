@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from mallbots_site import health
 
-handler404 = "mallbots_site.errors.not_found_view"
-handler500 = "mallbots_site.errors.server_error_view"
+handler404 = "web.errors.not_found_view"
+handler500 = "web.errors.server_error_view"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -2,14 +2,14 @@
 
 from django.contrib import admin
 
-from eventstore.admin_commands import CommandAdmin
-from mallbots_site.auth import DEPOT_ADMIN, DEPOT_STAFF, has_role
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from ordering import models, services
 from ordering.domain import STAFF
+from web.admin_commands import ReadModelAdmin
 
 
 @admin.register(models.Order)
-class OrderAdmin(CommandAdmin):
+class OrderAdmin(ReadModelAdmin):
     """Orders are read-only here; the actions call the services (depot roles, as the API's DepotStaff)."""
 
     stream_type = "ordering.Order"

@@ -6,13 +6,13 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 
-from eventstore import rest
+from access import levels, principals
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
-from eventstore.views import Endpoint
-from mallbots_site import auth
 from ordering import models, services
 from ordering.domain import CUSTOMER, STAFF
+from web import rest
+from web.views import Endpoint
 
 
 class OrderItemIn(rest.RequestSerializer):
@@ -62,7 +62,7 @@ def load_row(order_id: str) -> models.Order:
 
 
 class CreateOrderView(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="createOrder", request=CreateOrderIn, responses=IdOut)
     def post(self, request):
@@ -75,7 +75,7 @@ class CreateOrderView(Endpoint):
 
 
 class OrderView(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getOrder", responses=inline_serializer("GetOrderResponse", {"order": OrderOut()}))
     def get(self, request, order_id):
@@ -83,12 +83,12 @@ class OrderView(Endpoint):
 
     @extend_schema(operation_id="cancelOrder", request=None, responses=Empty)
     def delete(self, request, order_id):
-        services.cancel_order(order_id=order_id, reason=CUSTOMER if auth.is_kiosk(request) else STAFF)
+        services.cancel_order(order_id=order_id, reason=CUSTOMER if principals.is_kiosk(request) else STAFF)
         return Response({})
 
 
 class ReadyOrderView(Endpoint):
-    permission_classes = [auth.DepotStaff]
+    permission_classes = [levels.DepotStaff]
 
     @extend_schema(operation_id="readyOrder", request=None, responses=Empty)
     def put(self, request, order_id):
@@ -97,7 +97,7 @@ class ReadyOrderView(Endpoint):
 
 
 class CompleteOrderView(Endpoint):
-    permission_classes = [auth.DepotStaff]
+    permission_classes = [levels.DepotStaff]
 
     @extend_schema(operation_id="completeOrder", request=None, responses=Empty)
     def put(self, request, order_id):

@@ -3,18 +3,14 @@ roles, the "pay invoice" action through ``payments.services``, and each aggregat
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from eventstore import context
-from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
-from eventstore.history import EventHistoryMixin
-from mallbots_site.auth import DEPOT_ADMIN, DEPOT_STAFF, actor_of, has_role
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from payments import models, services
+from web.admin_commands import ReadModelAdmin
 
-REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
 
-
-class ReadOnlyAdmin(EventHistoryMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(ReadModelAdmin):
     """A read model: viewable by depot roles, never added, changed or deleted through the admin."""
 
     def has_view_permission(self, request, obj=None):
@@ -58,13 +54,4 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Pay the selected invoices (capture their payments)", permissions=["pay"])
     def pay_invoices(self, request, queryset):
-        paid = 0
-        with context.use(context.current().with_actor(actor_of(request.user))):
-            for invoice in queryset:
-                try:
-                    services.pay_invoice(invoice_id=invoice.pk)
-                    paid += 1
-                except REFUSALS as refused:
-                    self.message_user(request, f"{invoice}: {refused.message}", messages.ERROR)
-        if paid:
-            self.message_user(request, f"Invoices paid: {paid}", messages.SUCCESS)
+        self.run_action(request, queryset, lambda row: services.pay_invoice(invoice_id=row.pk), "Invoices paid")

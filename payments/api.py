@@ -7,12 +7,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from eventstore import rest
+from access import levels
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
-from eventstore.views import Endpoint, responses
-from mallbots_site import auth
 from payments import models, services
+from web import rest
+from web.views import Endpoint, responses
 
 
 class AuthorizePaymentIn(rest.RequestSerializer):
@@ -65,7 +65,7 @@ def row_or_404(model, thing: str, id: str):
 
 
 class AuthorizePaymentApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="authorizePayment", request=AuthorizePaymentIn,
                    responses=responses(PaymentsIdResponse, 400))
@@ -76,7 +76,7 @@ class AuthorizePaymentApi(Endpoint):
 
 
 class GetPaymentApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getPayment", responses=responses(PaymentResponse, 404))
     def get(self, request, payment_id: str):
@@ -85,7 +85,7 @@ class GetPaymentApi(Endpoint):
 
 
 class GetInvoiceApi(Endpoint):
-    permission_classes = [auth.DepotStaff]
+    permission_classes = [levels.DepotStaff]
 
     @extend_schema(operation_id="getInvoice", responses=responses(InvoiceResponse, 404))
     def get(self, request, invoice_id: str):
@@ -94,7 +94,7 @@ class GetInvoiceApi(Endpoint):
 
 
 class PayInvoiceApi(Endpoint):
-    permission_classes = [auth.DepotStaff]
+    permission_classes = [levels.DepotStaff]
 
     @extend_schema(operation_id="payInvoice", request=PayInvoiceIn,
                    responses=responses(PaymentsEmptyResponse, 400, 404, 409))

@@ -1,8 +1,11 @@
 from django.apps import AppConfig
 
+from access.principals import DEPOT_ADMIN, DEPOT_STAFF
+
 
 class PaymentsConfig(AppConfig):
     name = "payments"
+    staff_roles = (DEPOT_STAFF, DEPOT_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
         from eventstore import messaging

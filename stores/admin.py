@@ -11,10 +11,10 @@ from django import forms
 from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 
-from eventstore.admin_commands import CommandAdmin
+from access.principals import STORE_ADMIN, has_role
 from eventstore.errors import Forbidden
-from mallbots_site.auth import STORE_ADMIN, has_role
 from stores import models, services
+from web.admin_commands import CommandAdmin
 
 
 @admin.register(models.Store)

@@ -1,19 +1,16 @@
-"""REST endpoints of stores (api.md §4.1): one view class per operation, reads from the read models."""
+"""REST endpoints of stores (api.md §4.1): one view class per operation; reads through ``stores.selectors``."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from eventstore import rest
-from eventstore.errors import NotFound
-from eventstore.ids import is_valid_id
-from eventstore.views import Endpoint, responses, route
-from mallbots_site import auth
-from stores import models, services
+from access import levels
+from stores import selectors, services
+from web import rest
+from web.views import Endpoint, responses, route
 
 # ---------------------------------------------------------------- request bodies
 
@@ -90,46 +87,12 @@ class StoresEmptyResponse(serializers.Serializer):
     pass
 
 
-# ---------------------------------------------------------------- lookups
-
-
-def store_row(store_id: str) -> models.Store:
-    row = models.Store.objects.filter(id=store_id).first() if is_valid_id(store_id) else None
-    if row is None:
-        raise NotFound("store")
-    return row
-
-
-def active_product_row(product_id: str) -> models.Product:
-    row = models.Product.objects.filter(id=product_id, removed=False).first() if is_valid_id(product_id) else None
-    if row is None:
-        raise NotFound("product")
-    return row
-
-
-PRODUCT_COLUMNS = ("id", "store_id", "name", "description", "sku", "price")
-_ACTIVE_PRODUCTS = (f"SELECT {', '.join(PRODUCT_COLUMNS)} FROM {models.Product._meta.db_table}"
-                    " WHERE store_id = %s AND NOT removed ORDER BY created_position")
-
-
-def active_product_rows(store_id: str) -> list[tuple]:
-    """``PRODUCT_COLUMNS`` of a store's active products in creation order; ``NotFound("store")`` if no store.
-
-    The kiosk's most frequent read: one indexed query, kept off the ORM's query compiler. Stores are
-    never deleted, so the store row is read only when the product list is empty.
-    """
-    rows: list[tuple] = []
-    if is_valid_id(store_id):
-        with connection.cursor() as cursor:
-            cursor.execute(_ACTIVE_PRODUCTS, [store_id])
-            rows = cursor.fetchall()
-    if not rows:
-        store_row(store_id)
-    return rows
+# ---------------------------------------------------------------- rendering
 
 
 def product_json(row: tuple) -> dict:
-    """A ``PRODUCT_COLUMNS`` row as ``ProductOut`` renders it (the kiosk's hot path skips the serializer)."""
+    """A ``selectors.PRODUCT_COLUMNS`` row as ``ProductOut`` renders it (the kiosk's hot path skips the
+    serializer)."""
     product_id, store_id, name, description, sku, price = row
     return {"id": product_id, "storeId": store_id, "name": name, "description": description, "sku": sku,
             "price": price}
@@ -139,7 +102,7 @@ def product_json(row: tuple) -> dict:
 
 
 class CreateStoreApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="createStore", request=CreateStoreIn, responses=responses(StoresIdResponse, 400))
     def post(self, request):
@@ -149,32 +112,31 @@ class CreateStoreApi(Endpoint):
 
 
 class GetStoresApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getStores", responses=responses(StoresResponse))
     def get(self, request):
-        return Response(StoresResponse({"stores": models.Store.objects.order_by("created_position")}).data)
+        return Response(StoresResponse({"stores": selectors.all_stores()}).data)
 
 
 class GetParticipatingStoresApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getParticipatingStores", responses=responses(StoresResponse))
     def get(self, request):
-        rows = models.Store.objects.filter(participating=True).order_by("created_position")
-        return Response(StoresResponse({"stores": rows}).data)
+        return Response(StoresResponse({"stores": selectors.participating_stores()}).data)
 
 
 class GetStoreApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getStore", responses=responses(StoreResponse, 404))
     def get(self, request, store_id: str):
-        return Response(StoreResponse({"store": store_row(store_id)}).data)
+        return Response(StoreResponse({"store": selectors.store_row(store_id)}).data)
 
 
 class EnableParticipationApi(Endpoint):
-    permission_classes = [auth.StoreAdmin]
+    permission_classes = [levels.StoreAdmin]
 
     @extend_schema(operation_id="enableParticipation", request=EmptyIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -185,7 +147,7 @@ class EnableParticipationApi(Endpoint):
 
 
 class DisableParticipationApi(Endpoint):
-    permission_classes = [auth.StoreAdmin]
+    permission_classes = [levels.StoreAdmin]
 
     @extend_schema(operation_id="disableParticipation", request=None,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -195,7 +157,7 @@ class DisableParticipationApi(Endpoint):
 
 
 class RebrandStoreApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="rebrandStore", request=RebrandStoreIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -206,7 +168,7 @@ class RebrandStoreApi(Endpoint):
 
 
 class AddProductApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="addProduct", request=AddProductIn, responses=responses(StoresIdResponse, 400, 404))
     def post(self, request, store_id: str):
@@ -217,15 +179,15 @@ class AddProductApi(Endpoint):
 
 
 class GetStoreProductsApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getStoreProducts", responses=responses(ProductsResponse, 404))
     def get(self, request, store_id: str):
-        return Response({"products": [product_json(row) for row in active_product_rows(store_id)]})
+        return Response({"products": [product_json(row) for row in selectors.active_product_rows(store_id)]})
 
 
 class RebrandProductApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="rebrandProduct", request=RebrandProductIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -236,7 +198,7 @@ class RebrandProductApi(Endpoint):
 
 
 class IncreaseProductPriceApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="increaseProductPrice", request=ProductPriceIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -247,7 +209,7 @@ class IncreaseProductPriceApi(Endpoint):
 
 
 class DecreaseProductPriceApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="decreaseProductPrice", request=ProductPriceIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
@@ -258,7 +220,7 @@ class DecreaseProductPriceApi(Endpoint):
 
 
 class RemoveProductApi(Endpoint):
-    permission_classes = [auth.StoreStaff]
+    permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="removeProduct", request=None, responses=responses(StoresEmptyResponse, 404))
     def delete(self, request, product_id: str):
@@ -267,11 +229,11 @@ class RemoveProductApi(Endpoint):
 
 
 class GetProductApi(Endpoint):
-    permission_classes = [auth.Kiosk]
+    permission_classes = [levels.Kiosk]
 
     @extend_schema(operation_id="getProduct", responses=responses(ProductResponse, 404))
     def get(self, request, product_id: str):
-        return Response(ProductResponse({"product": active_product_row(product_id)}).data)
+        return Response(ProductResponse({"product": selectors.active_product_row(product_id)}).data)
 
 
 urlpatterns = [

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
-from mallbots_site.auth import issue_token
+from access.tokens import issue_token
 
 CALLERS = ("none", "invalid", "kiosk", "bot", "no_role", "store_staff", "store_admin", "depot_staff",
            "depot_admin", "superuser")

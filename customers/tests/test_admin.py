@@ -2,8 +2,8 @@
 
 import pytest
 
+from access.testing import make_user
 from customers import models, services
-from mallbots_site.testing import make_user
 from eventstore.models import StoredEvent
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
+from access.testing import WHO, Api
 from customers import services
-from mallbots_site.testing import WHO, Api
 
 pytestmark = pytest.mark.django_db
 

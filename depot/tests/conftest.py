@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from access.tokens import issue_token
 from depot import services
 from eventstore.testing import deliver_all
-from mallbots_site.auth import issue_token
 
 
 def staff_token(username: str, *roles: str, superuser: bool = False) -> str:

@@ -4,12 +4,12 @@ import uuid
 
 import pytest
 
+from access.tokens import issue_token
 from depot import services
 from depot.tests.conftest import Api, bot_token, list_in, staff_token
 from eventstore import codec
 from eventstore.models import StoredEvent
 from eventstore.testing import capture_outbox, deliver_all
-from mallbots_site.auth import issue_token
 
 pytestmark = pytest.mark.django_db
 

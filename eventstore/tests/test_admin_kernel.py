@@ -1,10 +1,8 @@
-"""Kernel admin and API-token admin (architecture.md §13): superusers only, operator actions."""
+"""Kernel admin (architecture.md §13): superusers only, operator actions."""
 
-import hashlib
 import uuid
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +17,6 @@ from eventstore.tests.toyapp.models import Tally
 pytestmark = pytest.mark.django_db
 
 KERNEL_PAGES = ["storedevent", "snapshot", "outboxmessage", "inboxmessage", "deadletter", "sagainstance"]
-TOKENS = "/admin/mallbots_site/apitoken/"
 
 
 @pytest.fixture
@@ -70,7 +67,6 @@ def test_superuser_sees_every_kernel_table_and_the_detail_pages(client, superuse
     for model in KERNEL_PAGES:
         assert f"/admin/eventstore/{model}/" in index
         assert client.get(f"/admin/eventstore/{model}/").status_code == 200
-    assert client.get(TOKENS).status_code == 200
     events = client.get("/admin/eventstore/storedevent/", {"q": counter_id}).content.decode()
     assert "toy.CounterIncremented" in events and "toy.CounterOpened" in events
     assert client.get("/admin/eventstore/storedevent/", {"q": "no-such-stream"}).context["cl"].result_count == 0
@@ -79,16 +75,13 @@ def test_superuser_sees_every_kernel_table_and_the_detail_pages(client, superuse
     assert "Save" not in detail
 
 
-def test_staff_without_superuser_cannot_see_or_act_on_kernel_tables_or_tokens(client, staff):
+def test_staff_without_superuser_cannot_see_or_act_on_kernel_tables(client, staff):
     counter_id = open_counter(1)
     dead = dead_letter_for(counter_id)
     index = client.get("/admin/").content.decode()
     for model in KERNEL_PAGES:
         assert f"/admin/eventstore/{model}/" not in index
         assert client.get(f"/admin/eventstore/{model}/").status_code == 403
-    assert "/admin/mallbots_site/apitoken/" not in index
-    assert client.get(TOKENS).status_code == 403
-    assert client.get(f"{TOKENS}add/").status_code == 403
     assert act(client, "deadletter", "replay", dead.pk).status_code == 403
     assert act(client, "outboxmessage", "republish", OutboxMessage.objects.first().pk).status_code == 403
     dead.refresh_from_db()
@@ -137,33 +130,3 @@ def test_retry_current_step_reports_refusals_of_the_saga_framework(client, super
     unknown = SagaInstance.objects.create(saga_name="toy.NoSuchSaga", saga_id="s-1", data={}, step=1)
     response = act(client, "sagainstance", "retry_current_step", unknown.pk)
     assert any("the saga toy.NoSuchSaga is not known" in m for m in page_messages(response))
-
-
-def test_superuser_issues_a_token_shown_once_and_revokes_it(client, superuser):
-    ApiToken = apps.get_model("mallbots_site", "ApiToken")
-    response = client.post(f"{TOKENS}add/", {"kind": "kiosk", "name": "north-entrance", "bot_id": "",
-                                             "expires_days": "30"}, follow=True)
-    assert response.status_code == 200
-    [shown] = [m for m in page_messages(response) if "shown only this once" in m]
-    raw = shown.rsplit(" ", 1)[1]
-    token = ApiToken.objects.get()
-    assert (token.kind, token.name, token.prefix) == ("kiosk", "north-entrance", raw[:12])
-    assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
-    assert token.expires_at is not None
-    detail = client.get(f"{TOKENS}{token.pk}/change/").content.decode()
-    assert token.token_hash not in detail and raw not in detail and 'name="token_hash"' not in detail
-    assert raw not in client.get(TOKENS).content.decode()
-
-    response = client.post(TOKENS, {"action": "revoke", "_selected_action": [str(token.pk)]}, follow=True)
-    assert "Tokens revoked: 1" in page_messages(response)
-    token.refresh_from_db()
-    assert token.revoked_at is not None
-
-
-def test_token_form_requires_the_owner_of_each_kind(client, superuser):
-    ApiToken = apps.get_model("mallbots_site", "ApiToken")
-    response = client.post(f"{TOKENS}add/", {"kind": "bot", "name": "", "bot_id": ""})
-    assert response.status_code == 200 and "bot tokens need a bot id" in response.content.decode()
-    response = client.post(f"{TOKENS}add/", {"kind": "staff", "name": ""})
-    assert "staff tokens need a user" in response.content.decode()
-    assert not ApiToken.objects.exists()

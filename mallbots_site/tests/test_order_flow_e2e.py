@@ -14,10 +14,10 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 
+from access.tokens import issue_token
 from baskets.models import ProductCache
 from eventstore.models import InboxMessage
 from eventstore.tests import processes
-from mallbots_site.auth import issue_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.subprocess]
 

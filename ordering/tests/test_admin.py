@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from mallbots_site.testing import make_user
+from access.testing import make_user
 from ordering import models, services
 
 pytestmark = pytest.mark.django_db

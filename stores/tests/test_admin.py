@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from access.testing import make_user
 from eventstore.models import StoredEvent
 from stores import models, services
-from mallbots_site.testing import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def test_removing_a_product_goes_through_the_service(store_staff):
 
 @pytest.mark.parametrize("url", [
     "/admin/customers/customer/", "/admin/eventstore/storedevent/", "/admin/eventstore/outboxmessage/",
-    "/admin/mallbots_site/apitoken/",
+    "/admin/access/apitoken/",
 ])
 def test_store_staff_cannot_see_customers_or_kernel_tables(store_staff, url):
     assert store_staff.get(url).status_code in (403, 404)

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from rest_framework.renderers import JSONRenderer
 
+from access.testing import WHO, Api
 from stores import api, models, services
-from mallbots_site.testing import WHO, Api
 
 pytestmark = pytest.mark.django_db
 

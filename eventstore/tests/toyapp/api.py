@@ -4,9 +4,9 @@ from django.urls import include, path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from eventstore import rest
+from access import levels
 from eventstore.errors import DomainError, NotFound
-from mallbots_site import auth
+from web import rest
 
 
 class ItemIn(rest.RequestSerializer):
@@ -31,7 +31,7 @@ class TypedIn(rest.RequestSerializer):
 
 
 class TypedView(APIView):
-    permission_classes = [auth.Public]
+    permission_classes = [levels.Public]
 
     def post(self, request):
         data = rest.read(TypedIn, request)
@@ -55,14 +55,14 @@ def level_view(permission):
 
 
 LEVELS = {
-    "public": auth.Public, "kiosk": auth.Kiosk, "store-staff": auth.StoreStaff, "store-admin": auth.StoreAdmin,
-    "depot-staff": auth.DepotStaff, "depot-admin": auth.DepotAdmin, "bot-depot-staff": auth.BotOrDepotStaff,
-    "bot-depot-admin": auth.BotOrDepotAdmin,
+    "public": levels.Public, "kiosk": levels.Kiosk, "store-staff": levels.StoreStaff, "store-admin": levels.StoreAdmin,
+    "depot-staff": levels.DepotStaff, "depot-admin": levels.DepotAdmin, "bot-depot-staff": levels.BotOrDepotStaff,
+    "bot-depot-admin": levels.BotOrDepotAdmin,
 }
 
 api_patterns = [path("toy/typed", TypedView.as_view())] + [
     path(f"toy/levels/{name}", level_view(permission)) for name, permission in LEVELS.items()
 ]
 urlpatterns = [path("api/", include(api_patterns)), path("", include("mallbots_site.urls"))]
-handler404 = "mallbots_site.errors.not_found_view"
-handler500 = "mallbots_site.errors.server_error_view"
+handler404 = "web.errors.not_found_view"
+handler500 = "web.errors.server_error_view"

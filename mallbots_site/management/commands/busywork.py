@@ -62,7 +62,7 @@ class Command(BaseCommand):
                 handle_signals=True))
         finally:
             if issued_prefix:
-                from mallbots_site.auth import revoke_tokens
+                from access.tokens import revoke_tokens
 
                 revoke_tokens(issued_prefix)
         self.stdout.write(json.dumps(summary.to_dict(), indent=2) if as_json else summary.format())

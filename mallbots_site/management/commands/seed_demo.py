@@ -15,8 +15,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from access.principals import ROLES
+from access.tokens import issue_token
 from eventstore import context
-from mallbots_site.auth import ROLES, issue_token
 from stores import public as stores_public
 from stores import services as stores_services
 

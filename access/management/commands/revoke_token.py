@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from mallbots_site.auth import revoke_tokens
+from access.tokens import revoke_tokens
 
 
 class Command(BaseCommand):

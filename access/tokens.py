@@ -1,6 +1,6 @@
-"""Bearer tokens, staff sessions and the access levels of api.md §2.3.
+"""Bearer tokens and staff sessions: issuing, revoking and authenticating (api.md §2.1, architecture.md §11).
 
-Module apps use the permission classes here (the only part of ``mallbots_site`` they may import).
+Only a token's SHA-256 and its 12-character prefix are stored; the raw text is shown once.
 """
 
 from __future__ import annotations
@@ -8,20 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions
 
+from access.models import ApiToken
+from access.principals import DevicePrincipal, actor_of, effective_roles
 from eventstore import context
-from mallbots_site.models import ApiToken
 
-STORE_STAFF, STORE_ADMIN, DEPOT_STAFF, DEPOT_ADMIN = "store_staff", "store_admin", "depot_staff", "depot_admin"
-ROLES = (STORE_STAFF, STORE_ADMIN, DEPOT_STAFF, DEPOT_ADMIN)
-_IMPLIED = {STORE_ADMIN: {STORE_STAFF}, DEPOT_ADMIN: {DEPOT_STAFF}}
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
@@ -43,47 +40,6 @@ def issue_token(kind: str, *, name: str = "", user=None, bot_id: str = "",
 
 def revoke_tokens(prefix: str) -> int:
     return ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
-@dataclass
-class DevicePrincipal:
-    """``request.user`` for kiosk and bot tokens: authenticated, not a Django user."""
-
-    kind: str
-    name: str
-    is_authenticated: bool = True
-    is_active: bool = True
-    is_superuser: bool = False
-    is_staff: bool = False
-
-    def get_username(self) -> str:
-        return f"{self.kind}:{self.name}"
-
-
-def _effective_roles(group_names, *, superuser: bool) -> frozenset[str]:
-    if superuser:
-        return frozenset(ROLES)
-    names = {name for name in group_names if name in ROLES}
-    for name in list(names):
-        names |= _IMPLIED.get(name, set())
-    return frozenset(names)
-
-
-def roles_of(user) -> frozenset[str]:
-    """The effective roles of a Django user (superuser: all), cached on the user object."""
-    if user is None or not getattr(user, "is_authenticated", False) or isinstance(user, DevicePrincipal):
-        return frozenset()
-    cached = getattr(user, "_mallbots_roles", None)
-    if cached is None:
-        names = () if user.is_superuser else user.groups.filter(name__in=ROLES).values_list("name", flat=True)
-        cached = user._mallbots_roles = _effective_roles(names, superuser=user.is_superuser)
-    return cached
-
-
-def actor_of(user) -> str:
-    if isinstance(user, DevicePrincipal):
-        return f"{user.kind}:{user.name}"
-    return f"staff:{user.get_username()}"
 
 
 _User = get_user_model()
@@ -114,7 +70,7 @@ def _token_by_hash(token_hash: str) -> ApiToken | None:
                   "is_superuser": is_superuser}
         names = [f.attname for f in _User._meta.concrete_fields if f.attname in loaded]
         user = _User.from_db(connection.alias, names, [loaded[name] for name in names])
-        user._mallbots_roles = _effective_roles(groups, superuser=is_superuser)
+        user._mallbots_roles = effective_roles(groups, superuser=is_superuser)
         token.user = user
     return token
 
@@ -123,7 +79,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer <token>``: one read (token, staff user and roles).
 
     Refuses (401 ``invalid token``) unknown, revoked and expired tokens and staff tokens of inactive
-    users; records ``last_used_at`` at most once per ``LAST_USED_RESOLUTION``.
+    users; records ``last_used_at`` at most once per ``LAST_USED_RESOLUTION``; sets the actor of the
+    request's message context.
     """
 
     keyword = "Bearer"
@@ -166,71 +123,3 @@ class StaffSessionAuthentication(authentication.SessionAuthentication):
         if result is not None:
             context.set_actor(actor_of(result[0]))
         return result
-
-
-def is_bot(request) -> bool:
-    return isinstance(request.user, DevicePrincipal) and request.user.kind == ApiToken.BOT
-
-
-def bot_id_of(request) -> str:
-    return request.user.name if is_bot(request) else ""
-
-
-def is_kiosk(request) -> bool:
-    return isinstance(request.user, DevicePrincipal) and request.user.kind == ApiToken.KIOSK
-
-
-class _RoleLevel(permissions.BasePermission):
-    message = "permission denied"
-    roles: frozenset[str] = frozenset()
-
-    def has_permission(self, request, view):
-        user = request.user
-        if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
-            return False
-        return bool(roles_of(user) & self.roles)
-
-
-class Kiosk(_RoleLevel):
-    """A kiosk token, or any active staff user with at least one role."""
-
-    roles = frozenset(ROLES)
-
-    def has_permission(self, request, view):
-        return is_kiosk(request) or super().has_permission(request, view)
-
-
-class StoreStaff(_RoleLevel):
-    roles = frozenset({STORE_STAFF, STORE_ADMIN})
-
-
-class StoreAdmin(_RoleLevel):
-    roles = frozenset({STORE_ADMIN})
-
-
-class DepotStaff(_RoleLevel):
-    roles = frozenset({DEPOT_STAFF, DEPOT_ADMIN})
-
-
-class DepotAdmin(_RoleLevel):
-    roles = frozenset({DEPOT_ADMIN})
-
-
-class BotOrDepotStaff(DepotStaff):
-    """A bot token (object check in the view, after the 404) or DepotStaff."""
-
-    def has_permission(self, request, view):
-        return is_bot(request) or super().has_permission(request, view)
-
-
-class BotOrDepotAdmin(DepotAdmin):
-    def has_permission(self, request, view):
-        return is_bot(request) or super().has_permission(request, view)
-
-
-class Public(permissions.AllowAny):
-    pass
-
-
-def has_role(user, *roles: str) -> bool:
-    return bool(roles_of(user) & set(roles))

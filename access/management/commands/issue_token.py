@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from mallbots_site.auth import issue_token
+from access.tokens import issue_token
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
-"""Admin base for read models whose changes go through domain services (architecture.md §13).
+"""Admin bases for read models whose changes go through domain services (architecture.md §13).
 
-A form's validation runs its command(s) in a savepoint, acting as the signed-in staff user; a refused
-command becomes a form error with the API's text and nothing is kept. Saving never writes the
-read-model row: the projections already did.
+Saving never writes a read-model row: the projections already did. ``ReadModelAdmin`` runs actions
+through the services (``run_action``); ``CommandAdmin`` also runs its forms' commands. A refused
+command becomes a form error or message with the API's text, and changes act as the signed-in user.
 """
 
 from __future__ import annotations
@@ -12,24 +12,38 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import TextField
 
-from eventstore import context
+from access.principals import acting_as
 from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound
 from eventstore.history import EventHistoryMixin
-
-
-def acting_as(user):
-    """The message context for changes made by a staff user in the admin."""
-    return context.use(context.current().with_actor(f"staff:{user.get_username()}"))
-
 
 REFUSALS = (DomainError, NotFound, ConcurrencyError, Forbidden)
 
 
-class CommandAdmin(EventHistoryMixin, admin.ModelAdmin):
+class ReadModelAdmin(EventHistoryMixin, admin.ModelAdmin):
+    """Base for read-model admins: the aggregate's event history on change pages (``stream_type``) and
+    ``run_action`` for actions that call the module's services."""
+
+    def run_action(self, request, queryset, command, done: str) -> None:
+        """Run ``command(row)`` per selected row, each in its own transaction, as the signed-in user;
+        report each refusal and the number of rows done."""
+        succeeded = 0
+        with acting_as(request.user):
+            for row in queryset:
+                try:
+                    command(row)
+                    succeeded += 1
+                except REFUSALS as refused:
+                    self.message_user(request, f"{row}: {refused.message}", messages.ERROR)
+        if succeeded:
+            self.message_user(request, f"{done}: {succeeded}", messages.SUCCESS)
+
+
+class CommandAdmin(ReadModelAdmin):
     """Base for admins whose forms run domain commands instead of saving rows.
 
     Subclasses define ``run_command(request, obj, form) -> str | None``: run the command(s) for a valid
-    form and return the new aggregate id when adding.
+    form and return the new aggregate id when adding. The form's validation runs it in a savepoint;
+    a refusal becomes a form error and nothing is kept.
     """
 
     domain_validated: tuple[str, ...] = ()
@@ -67,16 +81,3 @@ class CommandAdmin(EventHistoryMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         """Read models have no related rows to save."""
-
-    def run_action(self, request, queryset, command, done: str) -> None:
-        """Run ``command(row)`` per selected row, each in its own transaction; report refusals."""
-        succeeded = 0
-        with acting_as(request.user):
-            for row in queryset:
-                try:
-                    command(row)
-                    succeeded += 1
-                except REFUSALS as refused:
-                    self.message_user(request, f"{row}: {refused.message}", messages.ERROR)
-        if succeeded:
-            self.message_user(request, f"{done}: {succeeded}", messages.SUCCESS)

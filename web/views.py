@@ -6,26 +6,20 @@ from rest_framework.views import APIView
 
 
 class Endpoint(APIView):
-    """One API path. A method the path does not serve is a 405 before authentication (api.md §1.4).
+    """One API operation, with its access level in ``permission_classes``.
 
-    ``permissions_by_method`` (e.g. ``{"GET": Kiosk, "DELETE": StoreStaff}``) gives the access level per
-    HTTP method; methods not listed use ``permission_classes``.
+    A method the path does not serve is a 405 before authentication (api.md §1.4). Operations of one
+    path with different access levels are separate endpoints joined by ``route``.
     """
-
-    permissions_by_method: dict[str, type] = {}
 
     def initial(self, request, *args, **kwargs):
         if request.method not in self.allowed_methods:
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
 
-    def get_permissions(self):
-        chosen = self.permissions_by_method.get(self.request.method)
-        return [chosen()] if chosen else super().get_permissions()
-
 
 def route(*endpoints: type[Endpoint]):
-    """The view of a path served by several operations; each keeps its own methods and access level."""
+    """The view of a path served by several endpoints; each method keeps its endpoint's access level."""
     owners = {method: endpoint for endpoint in endpoints for method in ("get", "post", "put", "delete")
               if method in vars(endpoint)}
     owners.setdefault("head", owners.get("get"))

@@ -1,6 +1,6 @@
 """API tokens admin (architecture.md §13), superusers only.
 
-"Add" issues the token through ``auth.issue_token`` and shows the raw token once, in a message; only
+"Add" issues the token through ``tokens.issue_token`` and shows the raw token once, in a message; only
 its prefix and hash are stored and the hash is never displayed. Tokens are not edited or deleted:
 the action "revoke" sets ``revoked_at``.
 """
@@ -12,8 +12,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from mallbots_site.auth import issue_token
-from mallbots_site.models import ApiToken
+from access.models import ApiToken
+from access.tokens import issue_token
 
 
 class IssueTokenForm(forms.ModelForm):

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from eventstore import codec
 from eventstore.errors import ConcurrencyError, DomainError, Forbidden, NotFound, RetryLater
-from eventstore.rest import BadRequest
+from web.rest import BadRequest
 
 logger = logging.getLogger("mallbots.api")
 

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 
-from mallbots_site.auth import issue_token
+from access.tokens import issue_token
 
 WHO = ("kiosk", "bot", "store_staff", "store_admin", "depot_staff", "depot_admin", "superuser")
 

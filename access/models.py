@@ -1,11 +1,16 @@
-"""API tokens: only a SHA-256 hash and a 12-character prefix are stored."""
+"""API tokens: only a SHA-256 hash and a 12-character prefix are stored.
+
+The table keeps the name it had when the model lived in ``mallbots_site`` (architecture.md §11, ADR 14).
+"""
 
 from django.conf import settings
 from django.db import models
 
+from access import principals
+
 
 class ApiToken(models.Model):
-    KIOSK, STAFF, BOT = "kiosk", "staff", "bot"
+    KIOSK, STAFF, BOT = principals.KIOSK, principals.STAFF, principals.BOT
     KINDS = [(KIOSK, "kiosk"), (STAFF, "staff"), (BOT, "bot")]
 
     kind = models.CharField(max_length=10, choices=KINDS)
