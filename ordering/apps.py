@@ -5,7 +5,7 @@ class OrderingConfig(AppConfig):
     name = "ordering"
 
     def ready(self):
-        from eventstore import messaging, sagas
+        from eventstore import messaging, sagas, schedules
         from ordering import contracts, handlers, saga  # noqa: F401
 
         messaging.declare(name="ordering-baskets", module="ordering", subject="mallbots.baskets.events.Basket",
@@ -20,3 +20,4 @@ class OrderingConfig(AppConfig):
                           handlers={"ordersapi.ApproveOrder": handlers.approve_order,
                                     "ordersapi.RejectOrder": handlers.reject_order})
         sagas.declare_replies(saga.CREATE_ORDER, durable="ordering-replies", module="ordering")
+        schedules.declare(name="saga-timeouts", func="ordering.tasks.check_saga_timeouts")

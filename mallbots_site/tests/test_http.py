@@ -10,7 +10,7 @@ from django.utils import timezone
 from mallbots_site.auth import issue_token
 from mallbots_site.models import ApiToken
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("eventstore.tests.toyapp.api")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("toyapp.api")]
 
 
 def post(client, body, content_type="application/json", **headers):

@@ -5,7 +5,7 @@ from django.apps import AppConfig
 
 
 class ToyAppConfig(AppConfig):
-    name = "eventstore.tests.toyapp"
+    name = "toyapp"
     label = "toyapp"
 
     def ready(self):
