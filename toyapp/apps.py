@@ -7,6 +7,7 @@ from django.apps import AppConfig
 class ToyAppConfig(AppConfig):
     name = "toyapp"
     label = "toyapp"
+    in_event_catalog = False
 
     def ready(self):
         for module in ("contracts", "domain", "handlers", "consumers", "saga"):
