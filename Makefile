@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install lint-imports clean-var
+.PHONY: run test bench install lock lint-imports clean-var
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,6 +12,12 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# requirements.in lists the direct dependencies; requirements.txt is the lock generated from it (pip-tools).
+# Existing pins are kept; `make lock PIP_COMPILE_ARGS=--upgrade` moves them to the newest allowed versions.
+lock: $(STAMP)
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links $(PIP_COMPILE_ARGS) \
+		--output-file requirements.txt requirements.in
 
 run: $(STAMP)
 	$(PY) manage.py run_all

@@ -9,7 +9,7 @@ class BasketsConfig(AppConfig):
 
     def ready(self):
         from baskets import contracts, domain, handlers  # noqa: F401
-        from eventstore import messaging
+        from eventstore import messaging, schedules
         from stores.contracts import PRODUCT_SUBJECT, STORE_SUBJECT
 
         messaging.declare(name="baskets-stores", module="baskets", subject=STORE_SUBJECT, handlers={
@@ -24,3 +24,4 @@ class BasketsConfig(AppConfig):
             "storesapi.ProductPriceDecreased": handlers.on_product_price_changed,
             "storesapi.ProductRemoved": handlers.on_product_removed,
         })
+        schedules.declare(name="expire-abandoned-baskets", func="baskets.tasks.expire_abandoned")

@@ -1,8 +1,9 @@
 """`python -m bench`: run the registered benchmark modules, print one table, write it as JSON.
 
-Runs with ``DJANGO_SETTINGS_MODULE=mallbots_site.settings``; the embedded PostgreSQL and NATS under
-``VAR_DIR`` start from the settings as for any command. Everything is measured in a database of
-its own (``mallbots_bench``, recreated and migrated on every run) on that same server.
+Runs with ``DJANGO_SETTINGS_MODULE=bench.settings`` (the project's plus the toy app); the embedded
+PostgreSQL and NATS under ``VAR_DIR`` start as for any ``manage.py`` command (``bootstrap.prepare()``).
+Everything is measured in a database of its own (``mallbots_bench``, recreated and migrated on every
+run) on that same server.
 """
 
 from __future__ import annotations
@@ -47,9 +48,11 @@ def log(text: str) -> None:
 
 
 def setup_django() -> None:
-    """Start/attach the embedded servers via the settings, recreate the bench database, migrate it."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mallbots_site.settings")
-    os.environ["MALLBOTS_TEST_APPS"] = "1"
+    """Start/attach the embedded servers, recreate the bench database, migrate it."""
+    from mallbots_site import bootstrap
+
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    bootstrap.prepare()
     import django
     from django.conf import settings
     from django.core.management import call_command

@@ -63,7 +63,7 @@ def _handled(conninfo: str, name: str, prefix: str) -> int:
 class Writer:
     def __init__(self, tag: str) -> None:
         from eventstore.repository import Repository
-        from eventstore.tests.toyapp.domain import Counter
+        from toyapp.domain import Counter
 
         self.repo, self.Counter, self.tag = Repository(Counter), Counter, tag
         self.ids: list[str] = []

@@ -145,7 +145,6 @@ def running_system(ctx: core.Context) -> Iterator[System]:
                       NATS_URL=f"nats://127.0.0.1:{nats_port}", DJANGO_SETTINGS_MODULE="mallbots_site.settings",
                       WEB_HOST="127.0.0.1", WEB_PORT=str(web_port), BOT_SIM_BASE_URL=base_url,
                       SHUTDOWN_TIMEOUT_SECONDS="10")
-        env.pop("MALLBOTS_TEST_APPS", None)
         manage = [sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py")]
         with open(system_log, "wb") as log:
             system = subprocess.Popen(manage + ["run_all"], env=env, cwd=ctx.settings.BASE_DIR, stdout=log,

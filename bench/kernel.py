@@ -3,8 +3,8 @@
 Each round measures, one after the other: ``pg_insert``, the ``eventsourcing`` peer (new and existing
 aggregates), raw ``eventstore.store.append``, and the command path through the repository for new and
 existing aggregates. Medians over the rounds; alternating keeps drift on a shared box from favouring
-either side. The command path uses the toy ``Counter`` (``eventstore.tests.toyapp``, loaded by
-``python -m bench``): its in-transaction handlers write one outbox row per event.
+either side. The command path uses the toy ``Counter`` of the example app ``toyapp`` (installed by
+``bench.settings``): its in-transaction handlers write one outbox row per event.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ EXISTING_NOTE = "{k} aggregates opened per round, then round-robin (≈ versions
 class Kernel:
     def __init__(self):
         from eventstore.repository import Repository
-        from eventstore.tests.toyapp.domain import Counter
+        from toyapp.domain import Counter
 
         self.repo, self.Counter = Repository(Counter), Counter
         self.events = [self._new_event(payloads.json_payload(300))]

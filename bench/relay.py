@@ -78,7 +78,7 @@ def manage(ctx: core.Context, name: str, *args: str, ready: str, timeout: float 
            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """``manage.py <args>`` on the bench database and the run's NATS (plus ``env``), until ``ready`` is logged."""
     path = log_path(ctx, name)
-    env = ctx.env(DJANGO_SETTINGS_MODULE="mallbots_site.settings", MALLBOTS_TEST_APPS="1", **(env or {}))
+    env = ctx.env(DJANGO_SETTINGS_MODULE="bench.settings", **(env or {}))
     with open(path, "wb") as log:
         process = subprocess.Popen([sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py"), *args], env=env,
                                    cwd=ctx.settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
@@ -260,7 +260,7 @@ def _sample_metadata() -> str:
 
     from eventstore import outbox
     from eventstore.models import OutboxMessage
-    from eventstore.tests.toyapp.contracts import CounterIncremented
+    from toyapp.contracts import CounterIncremented
     from eventstore import codec
 
     with transaction.atomic():
@@ -298,7 +298,7 @@ def _publish_one(i: int) -> tuple[str, float]:
     from django.db import transaction
 
     from eventstore import outbox
-    from eventstore.tests.toyapp.contracts import CounterIncremented
+    from toyapp.contracts import CounterIncremented
 
     with transaction.atomic():
         outbox.publish(CounterIncremented(id="bench-relay-latency", by=i + 1), subject=SUBJECT)

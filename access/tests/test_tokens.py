@@ -11,7 +11,7 @@ from django.utils import timezone
 from access.models import ApiToken
 from access.tokens import issue_token
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("eventstore.tests.toyapp.api")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("toyapp.api")]
 
 
 def make_staff(username, *roles, superuser=False, active=True):

@@ -16,15 +16,19 @@ Saving one new aggregate is then one message, ``BEGIN; INSERT …; INSERT …; C
 round trips. Statements are joined as text and sent with the simple query protocol, which Django's
 default client-side binding cursors use anyway; a server-side cursor or a cursor without
 ``mogrify`` sends what is pending first, as a message of its own.
+
+A forked child never uses the connections or the pool it inherited (ADR 11): after ``os.fork()`` it
+forgets them, without closing them (that would end the parent's sessions), and opens its own on first use.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.db.backends.postgresql import base
 from django.db.backends.utils import CursorWrapper as DjangoCursorWrapper, debug_transaction
 from psycopg import ClientCursor
@@ -136,6 +140,24 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def make_debug_cursor(self, cursor):
         return CursorDebugWrapper(cursor, self)
+
+
+_inherited: list[Any] = []
+"""What a forked child inherited, kept referenced so that no finaliser touches the parent's sessions."""
+
+
+def _forget_inherited_connections() -> None:
+    for db in connections.all(initialized_only=True):
+        if db.connection is not None:
+            _inherited.append(db.connection)
+            db.connection = None
+        if isinstance(db, DatabaseWrapper):
+            db._begin_pending, db._deferred = False, []
+    _inherited.extend(DatabaseWrapper._connection_pools.values())
+    DatabaseWrapper._connection_pools.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 def _mogrify(db: DatabaseWrapper, cursor, sql: str, params: Sequence[Any]) -> str:

@@ -22,9 +22,9 @@ from eventstore.models import OutboxMessage
 from eventstore.repository import Repository
 from eventstore.testing import envelope_of
 from eventstore.tests.processes import ManagedProcess, run_async, run_command, subprocess_env
-from eventstore.tests.toyapp.contracts import COUNTER_SUBJECT
-from eventstore.tests.toyapp.domain import Counter
-from eventstore.tests.toyapp.models import Tally
+from toyapp.contracts import COUNTER_SUBJECT
+from toyapp.domain import Counter
+from toyapp.models import Tally
 
 CONSUMER_SETTINGS = {
     "CONSUMER_BACKOFF_SECONDS": "0.2,0.2,0.2,0.2,0.2",

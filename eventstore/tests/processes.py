@@ -51,16 +51,16 @@ def database_url() -> str:
 
 
 def subprocess_env(*, nats_url: str | None = None, **overrides: Any) -> dict[str, str]:
-    """Environment for a ``manage.py`` child: test database, NATS, toy apps, short timeouts, ``overrides``."""
+    """Environment for a ``manage.py`` child: the suite's settings (toy app included), test database, NATS,
+    short timeouts, ``overrides``."""
     env = dict(os.environ)
     env.update(FAST_SETTINGS)
     env.update({
         "DATABASE_URL": database_url(),
         "NATS_URL": nats_url or settings.NATS_URL,
         "NATS_STREAM": settings.NATS_STREAM,
-        "MALLBOTS_TEST_APPS": "1",
         "PYTHONUNBUFFERED": "1",
-        "DJANGO_SETTINGS_MODULE": "mallbots_site.settings",
+        "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
     })
     env.update({key: str(value) for key, value in overrides.items()})
     return env

@@ -11,8 +11,8 @@ from eventstore import messaging
 from eventstore.models import DeadLetter, InboxMessage, OutboxMessage, SagaInstance
 from eventstore.repository import Repository
 from eventstore.testing import envelope_of
-from eventstore.tests.toyapp.domain import Counter
-from eventstore.tests.toyapp.models import Tally
+from toyapp.domain import Counter
+from toyapp.models import Tally
 
 pytestmark = pytest.mark.django_db
 

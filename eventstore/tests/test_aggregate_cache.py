@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from eventstore import aggregate_cache, store
 from eventstore.aggregate_cache import AggregateCache, Entry
 from eventstore.repository import Repository
-from eventstore.tests.toyapp.domain import Counter
+from toyapp.domain import Counter
 
 repo = Repository(Counter)
 

@@ -5,6 +5,7 @@ what reaches the server, not what the code meant to send.
 """
 
 import contextlib
+import os
 import tempfile
 import uuid
 
@@ -17,7 +18,7 @@ from eventstore import store
 from eventstore.errors import ConcurrencyError, VersionConflict
 from eventstore.models import OutboxMessage, StoredEvent
 from eventstore.repository import Repository
-from eventstore.tests.toyapp.domain import Counter
+from toyapp.domain import Counter
 
 repo = Repository(Counter)
 
@@ -173,3 +174,27 @@ def test_captured_queries_list_each_deferred_write_on_its_own():
     statements = [q["sql"] for q in captured.captured_queries]
     assert [s.split(" (")[0] for s in statements] == ["INSERT INTO eventstore_event", "INSERT INTO eventstore_outbox",
                                                      "COMMIT"]
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_session_alone():
+    parent = backend_pid()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            os.write(writer, str(backend_pid()).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        child_backend = pipe.read()
+    os.waitpid(child, 0)
+    assert child_backend and int(child_backend) != parent
+    assert backend_pid() == parent

@@ -10,7 +10,7 @@ from eventstore.processing import STOPPING, Delivered, Verdict, process_batch
 from eventstore.envelope import Envelope
 from eventstore.models import DeadLetter, InboxMessage
 from eventstore.tests.consumer_support import increments, tally
-from eventstore.tests.toyapp.models import Fault
+from toyapp.models import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 HANDLED = Verdict("ack", "handled")

@@ -12,7 +12,7 @@ from eventstore.tests.crashing import CONSUMER_EXIT_STATUS
 from eventstore.tests.consumer_support import (DatabaseCable, handled_count, increments, outcomes, publish, publish_raw,
                                                run_consumers, tally)
 from eventstore.tests.processes import run_async, wait_until
-from eventstore.tests.toyapp.models import Fault, Tally
+from toyapp.models import Fault, Tally
 
 pytestmark = [pytest.mark.nats, pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
 

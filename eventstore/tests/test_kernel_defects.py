@@ -15,9 +15,9 @@ from eventstore import messaging, outbox, sagas
 from eventstore.commands import send_command
 from eventstore.models import InboxMessage, OutboxMessage, SagaInstance
 from eventstore.testing import envelope_of
-from eventstore.tests.toyapp.consumers import CheckTitle
-from eventstore.tests.toyapp.contracts import CounterOpened
-from eventstore.tests.toyapp.saga import start_shipment
+from toyapp.consumers import CheckTitle
+from toyapp.contracts import CounterOpened
+from toyapp.saga import start_shipment
 
 
 @pytest.mark.django_db

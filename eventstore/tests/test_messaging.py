@@ -12,9 +12,9 @@ from eventstore.envelope import MalformedMessage
 from eventstore.models import InboxMessage, OutboxMessage
 from eventstore.repository import Repository
 from eventstore.testing import capture_outbox, deliver_all, envelope_of
-from eventstore.tests.toyapp.consumers import CheckTitle
-from eventstore.tests.toyapp.domain import Counter
-from eventstore.tests.toyapp.models import Fault, Tally
+from toyapp.consumers import CheckTitle
+from toyapp.domain import Counter
+from toyapp.models import Fault, Tally
 
 pytestmark = pytest.mark.django_db
 repo = Repository(Counter)

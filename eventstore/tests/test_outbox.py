@@ -10,7 +10,7 @@ from eventstore import context
 from eventstore.envelope import Envelope
 from eventstore.models import OutboxMessage
 from eventstore.repository import Repository
-from eventstore.tests.toyapp.domain import Counter
+from toyapp.domain import Counter
 
 repo = Repository(Counter)
 

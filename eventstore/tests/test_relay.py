@@ -22,7 +22,7 @@ from eventstore.repository import Repository
 from eventstore.tests.crashing import RELAY_EXIT_STATUS
 from eventstore.tests.processes import (delete_stream, run_command, stream_info, stream_messages, subprocess_env,
                                         wait_until)
-from eventstore.tests.toyapp.domain import Counter
+from toyapp.domain import Counter
 
 pytestmark = [pytest.mark.nats, pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
 

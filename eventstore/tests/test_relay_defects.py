@@ -20,8 +20,8 @@ from eventstore.models import OutboxMessage
 from eventstore.relay import Batch, OutboxRow, Relay, RelayConfig, window
 from eventstore.repository import Repository
 from eventstore.tests.processes import stream_messages
-from eventstore.tests.toyapp.contracts import CounterOpened
-from eventstore.tests.toyapp.domain import Counter
+from toyapp.contracts import CounterOpened
+from toyapp.domain import Counter
 
 pytestmark = [pytest.mark.nats, pytest.mark.django_db(transaction=True)]
 

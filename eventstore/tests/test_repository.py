@@ -11,7 +11,7 @@ from eventstore import codec, store
 from eventstore.errors import ConcurrencyError, NotFound, OutboxError
 from eventstore.models import OutboxMessage, Snapshot, StoredEvent
 from eventstore.repository import Repository
-from eventstore.tests.toyapp.domain import Counter
+from toyapp.domain import Counter
 
 repo = Repository(Counter)
 

@@ -14,8 +14,8 @@ from eventstore.contracts import Success
 from eventstore.errors import ConcurrencyError, DomainError, OutboxError
 from eventstore.models import InboxMessage, OutboxMessage, SagaInstance
 from eventstore.testing import capture_outbox, deliver_all, envelope_of
-from eventstore.tests.toyapp.models import SagaParticipant, Shipment
-from eventstore.tests.toyapp.saga import REPLIES, SHIPMENT, start_shipment
+from toyapp.models import SagaParticipant, Shipment
+from toyapp.saga import REPLIES, SHIPMENT, start_shipment
 
 pytestmark = pytest.mark.django_db
 

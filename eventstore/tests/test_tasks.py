@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import Schedule
 
-from eventstore import tasks
-from eventstore.management.commands.setup_schedules import SCHEDULES, Planned, resolves, setup_schedules
+from eventstore import schedules as schedule_registry, tasks
+from eventstore.schedules import Planned, resolves, setup_schedules
 from eventstore.models import DeadLetter, InboxMessage, OutboxMessage, SagaInstance
 from eventstore.tests import processes
-from eventstore.tests.toyapp.saga import start_shipment
+from toyapp.saga import start_shipment
 
 pytestmark = pytest.mark.django_db
 
@@ -140,12 +140,19 @@ def schedules() -> dict[str, tuple]:
     return {s.name: (s.func, s.schedule_type, s.minutes, s.repeats) for s in Schedule.objects.all()}
 
 
+def test_declaring_a_schedule_again_with_other_settings_is_an_error():
+    assert schedule_registry.declare(name="lag-check", func="eventstore.tasks.check_lag").name == "lag-check"
+    with pytest.raises(ValueError, match="lag-check declared twice"):
+        schedule_registry.declare(name="lag-check", func="eventstore.tasks.check_lag", hourly=True)
+
+
 def test_setup_schedules_registers_every_importable_function_once_and_is_idempotent():
-    expected = {p.name for p in SCHEDULES if resolves(p.func)}
+    declared = schedule_registry.planned()
+    expected = {p.name for p in declared if resolves(p.func)}
     assert {"lag-check", "prune-outbox", "prune-inbox"} <= expected
     first = setup_schedules()
     assert set(first["registered"]) == expected
-    assert set(first["skipped"]) == {p.name for p in SCHEDULES} - expected
+    assert set(first["skipped"]) == {p.name for p in declared} - expected
     Schedule.objects.filter(name="lag-check").update(minutes=5)
     setup_schedules()
     assert Schedule.objects.count() == len(expected)

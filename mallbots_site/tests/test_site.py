@@ -2,6 +2,8 @@
 
 import pytest
 
+from eventstore import schedules
+
 
 def test_liveness(client):
     response = client.get("/liveness")
@@ -37,3 +39,15 @@ def test_schema_and_swagger_ui_are_served_with_local_assets(client):
 def test_metrics_expose_kernel_gauges(client):
     body = client.get("/metrics").content.decode()
     assert "mallbots_outbox_unpublished" in body and "mallbots_outbox_oldest_age_seconds" in body
+
+
+def test_the_apps_declare_the_schedules_of_architecture_section_12():
+    assert {p.name: (p.func, p.hourly) for p in schedules.planned()} == {
+        "expire-abandoned-baskets": ("baskets.tasks.expire_abandoned", False),
+        "depot-dispatch-sweep": ("depot.tasks.dispatch_sweep", False),
+        "saga-timeouts": ("ordering.tasks.check_saga_timeouts", False),
+        "sms-retry": ("notifications.tasks.retry_pending", False),
+        "lag-check": ("eventstore.tasks.check_lag", False),
+        "prune-outbox": ("eventstore.tasks.prune_outbox", True),
+        "prune-inbox": ("eventstore.tasks.prune_inbox", True),
+    }

@@ -2,7 +2,7 @@
 
 import pytest
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("eventstore.tests.toyapp.api")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("toyapp.api")]
 
 
 def post(client, body, content_type="application/json", **headers):

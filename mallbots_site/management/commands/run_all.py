@@ -1,4 +1,8 @@
-"""Everything on one host: embedded services, migrations, roles, then all processes supervised."""
+"""Everything on one host: migrations, stream, roles, schedules, then all processes supervised.
+
+``manage.py`` started or attached to the embedded PostgreSQL/NATS before this command runs (ADR 15); the
+children inherit its environment and attach.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,10 @@ from mallbots_site.supervisor import Child, Supervisor
 from mallbots_site.web import http_server_argv, listening_socket
 
 
+# qcluster runs each task in a forked single-threaded worker: plain persistent connections, no pool (ADR 11).
+CHILD_ENV = {"qcluster": {"DATABASE_POOL_MAX_SIZE": "0"}}
+
+
 def consumer_modules() -> list[str]:
     """One consumer process per module: handlers of one process share a GIL, so a single process would
     cap every module's message handling at one core (the compose layout runs one service per module too)."""
@@ -21,7 +29,7 @@ def consumer_modules() -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Start embedded PostgreSQL/NATS if needed, migrate, then run web, relay, consumers, scheduler and bots."
+    help = "Migrate, then run web, relay, consumers, scheduler and bots (embedded PostgreSQL/NATS if needed)."
 
     def add_arguments(self, parser):
         parser.add_argument("--bots", type=int, default=settings.BOT_SIM_COUNT)
@@ -45,8 +53,8 @@ class Command(BaseCommand):
         optional.append(("qcluster", ["qcluster"]))
         if not no_bots and bots > 0:
             optional.append(("bots", ["run_bots", "--count", str(bots)]))
-        children += [Child(name, manage + argv) for name, argv in optional if argv[0] in commands
-                     and (name != "qcluster" or "setup_schedules" in commands)]
+        children += [Child(name, manage + argv, env=CHILD_ENV.get(name, {})) for name, argv in optional
+                     if argv[0] in commands and (name != "qcluster" or "setup_schedules" in commands)]
 
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.stdout.write(f"MallBots on http://{settings.WEB_HOST}:{settings.WEB_PORT}/ "

@@ -5,8 +5,9 @@ from django.apps import AppConfig
 
 
 class ToyAppConfig(AppConfig):
-    name = "eventstore.tests.toyapp"
+    name = "toyapp"
     label = "toyapp"
+    in_event_catalog = False
 
     def ready(self):
         for module in ("contracts", "domain", "handlers", "consumers", "saga"):

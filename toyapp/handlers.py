@@ -1,6 +1,6 @@
 from eventstore import outbox
 from eventstore.registry import handles
-from eventstore.tests.toyapp import contracts, domain
+from toyapp import contracts, domain
 
 
 @handles(domain.CounterOpened)

@@ -14,7 +14,7 @@ from eventstore import messaging, sagas
 from eventstore.commands import command_handler
 from eventstore.errors import DomainError
 from eventstore.registry import message
-from eventstore.tests.toyapp.models import SagaParticipant, Shipment
+from toyapp.models import SagaParticipant, Shipment
 
 WAREHOUSE = "mallbots.toy.warehouse.commands"
 COURIER = "mallbots.toy.courier.commands"

@@ -9,8 +9,8 @@ from eventstore import messaging
 from eventstore.commands import command_handler
 from eventstore.errors import DomainError
 from eventstore.registry import message
-from eventstore.tests.toyapp.contracts import COUNTER_SUBJECT
-from eventstore.tests.toyapp.models import Tally
+from toyapp.contracts import COUNTER_SUBJECT
+from toyapp.models import Tally
 
 TOY_COMMANDS = "mallbots.toy.commands"
 
