@@ -42,6 +42,12 @@ def revoke_tokens(prefix: str) -> int:
     return ApiToken.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+def revoke_bot_tokens(bot_id: str, *, name: str) -> int:
+    """Revoke the live bot tokens of ``bot_id`` issued under ``name`` (e.g. the simulator's own)."""
+    return ApiToken.objects.filter(kind=ApiToken.BOT, bot_id=bot_id, name=name, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+
+
 _User = get_user_model()
 _TOKEN_BY_HASH = (
     "SELECT t.id, t.kind, t.name, t.bot_id, t.user_id, t.expires_at, t.revoked_at, t.last_used_at,"

@@ -1,9 +1,10 @@
-"""REST endpoints of the depot's shopping lists (api.md §4.6), reading the read model.
+"""REST endpoints of the depot's shopping lists and bots (api.md §4.6), reading the read models.
 
 A path whose operations need different access levels joins one endpoint per level with ``route``.
 
-Bot+DepotStaff endpoints let a bot token through the access level; the view then checks, after the
-404, that the list is assigned to that bot (403 ``the shopping list is not assigned to this bot``).
+Bot+DepotStaff and Bot+DepotAdmin endpoints let a bot token through the access level; the view or the
+service then checks, after the 404, that the list is assigned to that bot (403 ``the shopping list is
+not assigned to this bot``) or that the bot record is its own (403 ``permission denied``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ class ItemUnavailableIn(rest.RequestSerializer):
     productId = rest.Text()
 
 
+class AssignIn(rest.RequestSerializer):
+    botId = rest.Text()
+
+
+class RegisterBotIn(rest.RequestSerializer):
+    name = rest.Text()
+
+
 # ---------------------------------------------------------------- response bodies
 
 
@@ -88,6 +97,25 @@ class ShoppingListResponse(serializers.Serializer):
 
 class ShoppingListsResponse(serializers.Serializer):
     shoppingLists = ShoppingListOut(many=True)
+
+
+class BotOut(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    available = serializers.SerializerMethodField()
+    shoppingListId = serializers.CharField(source="shopping_list_id")
+
+    def get_available(self, row) -> bool:
+        return row.status == domain.IDLE
+
+
+class BotResponse(serializers.Serializer):
+    bot = BotOut()
+
+
+class BotsResponse(serializers.Serializer):
+    bots = BotOut(many=True)
 
 
 class DepotIdResponse(serializers.Serializer):
@@ -238,6 +266,70 @@ class CompleteShoppingListApi(DepotEndpoint):
         return Response({})
 
 
+class AssignShoppingListApi(DepotEndpoint):
+    @extend_schema(operation_id="assignShoppingList", request=AssignIn,
+                   responses=responses(DepotEmptyResponse, 400, 404))
+    def put(self, request, list_id: str):
+        data = rest.read(AssignIn, request)
+        services.assign_shopping_list(list_id=list_id, bot_id=data["botId"])
+        return Response({})
+
+
+class RegisterBotApi(DepotEndpoint):
+    permission_classes = [levels.DepotAdmin]
+
+    @extend_schema(operation_id="registerBot", request=RegisterBotIn, responses=responses(DepotIdResponse, 400))
+    def post(self, request):
+        data = rest.read(RegisterBotIn, request)
+        return Response({"id": services.register_bot(name=data["name"])})
+
+
+class ListBotsApi(DepotEndpoint):
+    @extend_schema(operation_id="listBots", responses=responses(BotsResponse, 400), parameters=[
+        OpenApiParameter("status", OpenApiTypes.STR, enum=list(domain.BOT_STATUSES))])
+    def get(self, request):
+        rows = models.Bot.objects.order_by("name", "id")
+        status = request.query_params.get("status", "")
+        if status:
+            if status not in domain.BOT_STATUSES:
+                raise BadRequest(f"unknown bot status: {status}")
+            rows = rows.filter(status=status)
+        return Response(BotsResponse({"bots": list(rows)}).data)
+
+
+class GetBotApi(DepotEndpoint):
+    permission_classes = [levels.BotOrDepotStaff]
+
+    @extend_schema(operation_id="getBot", responses=responses(BotResponse, 404))
+    def get(self, request, bot_id: str):
+        row = models.Bot.objects.filter(id=bot_id).first() if is_valid_id(bot_id) else None
+        if row is None:
+            raise NotFound("bot")
+        if principals.is_bot(request) and row.id != principals.bot_id_of(request):
+            raise Forbidden(services.NOT_THIS_BOT)
+        return Response(BotResponse({"bot": row}).data)
+
+
+class BotOnlineApi(DepotEndpoint):
+    permission_classes = [levels.BotOrDepotAdmin]
+
+    @extend_schema(operation_id="botOnline", request=EmptyIn, responses=responses(DepotEmptyResponse, 400, 404))
+    def put(self, request, bot_id: str):
+        rest.read(EmptyIn, request)
+        services.bot_online(bot_id=bot_id, acting_bot_id=acting_bot(request))
+        return Response({})
+
+
+class BotOfflineApi(DepotEndpoint):
+    permission_classes = [levels.BotOrDepotAdmin]
+
+    @extend_schema(operation_id="botOffline", request=EmptyIn, responses=responses(DepotEmptyResponse, 400, 404))
+    def put(self, request, bot_id: str):
+        rest.read(EmptyIn, request)
+        services.bot_offline(bot_id=bot_id, acting_bot_id=acting_bot(request))
+        return Response({})
+
+
 urlpatterns = [
     path("depot/shopping", ShoppingListsApi.as_view()),
     path("depot/shopping/<str:list_id>", route(GetShoppingListApi, CancelShoppingListApi)),
@@ -246,4 +338,9 @@ urlpatterns = [
     path("depot/shopping/<str:list_id>/pickItem", PickItemApi.as_view()),
     path("depot/shopping/<str:list_id>/itemUnavailable", ItemUnavailableApi.as_view()),
     path("depot/shopping/<str:list_id>/complete", CompleteShoppingListApi.as_view()),
+    path("depot/shopping/<str:list_id>/assign", AssignShoppingListApi.as_view()),
+    path("depot/bots", route(ListBotsApi, RegisterBotApi)),
+    path("depot/bots/<str:bot_id>", GetBotApi.as_view()),
+    path("depot/bots/<str:bot_id>/online", BotOnlineApi.as_view()),
+    path("depot/bots/<str:bot_id>/offline", BotOfflineApi.as_view()),
 ]

@@ -33,5 +33,4 @@ class DepotConfig(AppConfig):
             "storesapi.ProductRebranded": handlers.on_product_rebranded,
             "storesapi.ProductRemoved": handlers.on_product_removed,
         })
-        # Not written yet: setup_schedules reports it "not yet available" until depot.tasks has it.
         schedules.declare(name="depot-dispatch-sweep", func="depot.tasks.dispatch_sweep")

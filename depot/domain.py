@@ -343,3 +343,120 @@ class ShoppingList(Aggregate):
     def restore_state(self, state: dict[str, Any]) -> None:
         super().restore_state(state)
         self.items = [Item(**item) for item in state["items"]]
+
+
+# --- bots (product.md §6.7) ----------------------------------------------------------------------
+
+OFFLINE, IDLE = "offline", "idle"
+BOT_STATUSES = (OFFLINE, IDLE, ACTIVE)
+
+BOT_NAME_BLANK = "the bot name cannot be blank"  # E1
+BOT_ALREADY_ONLINE = "the bot is already online"  # E2
+BOT_ALREADY_OFFLINE = "the bot is already offline"  # E3
+BOT_SHOPPING = "the bot cannot go offline while shopping"  # E4
+BOT_NOT_AVAILABLE = "the bot is not available"  # E5
+
+
+@domain_event
+@dataclass(frozen=True)
+class BotRegistered(DomainEvent):
+    name = "depot.BotRegistered"
+    payload_keys = {"bot_name": "name"}
+    bot_name: str
+
+
+@domain_event
+@dataclass(frozen=True)
+class BotWentOnline(DomainEvent):
+    name = "depot.BotWentOnline"
+
+
+@domain_event
+@dataclass(frozen=True)
+class BotWentOffline(DomainEvent):
+    name = "depot.BotWentOffline"
+
+
+@domain_event
+@dataclass(frozen=True)
+class BotAssigned(DomainEvent):
+    name = "depot.BotAssigned"
+    shopping_list_id: str
+
+
+@domain_event
+@dataclass(frozen=True)
+class BotReleased(DomainEvent):
+    name = "depot.BotReleased"
+    shopping_list_id: str
+
+
+class Bot(Aggregate):
+    """A shopping robot: ``offline`` → ``idle`` (available) ⇄ ``active`` (shopping one list)."""
+
+    stream_type = "depot.Bot"
+    thing = "bot"
+    snapshot_name = "depot.BotV1"
+
+    bot_name: str
+    status: str
+    shopping_list_id: str
+
+    @classmethod
+    def register(cls, id: str, *, name: str) -> "Bot":
+        """A new offline bot. E1 if the name is blank. Emits BotRegistered."""
+        if not name.strip():
+            raise DomainError(BOT_NAME_BLANK)
+        bot = cls(id)
+        bot.raise_event(BotRegistered(bot_name=name.strip()))
+        return bot
+
+    @property
+    def available(self) -> bool:
+        return self.status == IDLE
+
+    def go_online(self) -> None:
+        """offline → idle, else E2. Emits BotWentOnline."""
+        if self.status != OFFLINE:
+            raise DomainError(BOT_ALREADY_ONLINE)
+        self.raise_event(BotWentOnline())
+
+    def go_offline(self) -> None:
+        """idle → offline; E3 when offline, E4 when active. Emits BotWentOffline."""
+        if self.status == OFFLINE:
+            raise DomainError(BOT_ALREADY_OFFLINE)
+        if self.status == ACTIVE:
+            raise DomainError(BOT_SHOPPING)
+        self.raise_event(BotWentOffline())
+
+    def assign(self, shopping_list_id: str) -> None:
+        """idle → active with the list, else E5. Emits BotAssigned."""
+        if self.status != IDLE:
+            raise DomainError(BOT_NOT_AVAILABLE)
+        self.raise_event(BotAssigned(shopping_list_id=shopping_list_id))
+
+    def release(self, shopping_list_id: str) -> bool:
+        """active with ``shopping_list_id`` → idle (BotReleased); otherwise ``=``. Returns whether it changed."""
+        if self.status != ACTIVE or self.shopping_list_id != shopping_list_id:
+            return False
+        self.raise_event(BotReleased(shopping_list_id=shopping_list_id))
+        return True
+
+    def apply_BotRegistered(self, event: BotRegistered) -> None:
+        self.bot_name = event.bot_name
+        self.status = OFFLINE
+        self.shopping_list_id = ""
+
+    def apply_BotWentOnline(self, event: BotWentOnline) -> None:
+        self.status = IDLE
+
+    def apply_BotWentOffline(self, event: BotWentOffline) -> None:
+        self.status = OFFLINE
+
+    def apply_BotAssigned(self, event: BotAssigned) -> None:
+        self.status = ACTIVE
+        self.shopping_list_id = event.shopping_list_id
+
+    def apply_BotReleased(self, event: BotReleased) -> None:
+        self.status = IDLE
+        self.shopping_list_id = ""

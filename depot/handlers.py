@@ -11,6 +11,7 @@ cancellation and rejection (``depot-orders``), and the stores caches (``depot-st
 from __future__ import annotations
 
 from depot import caches, contracts, domain, services
+from depot.models import Bot as BotRow
 from depot.models import ShoppingList as ShoppingListRow
 from eventstore import outbox
 from eventstore.commands import command_handler
@@ -65,7 +66,37 @@ def project_item_report(recorded: RecordedEvent) -> None:
                                                      updated_at=recorded.occurred_at)
 
 
+@handles(domain.BotRegistered)
+def project_bot_registered(recorded: RecordedEvent) -> None:
+    BotRow.objects.create(id=recorded.stream_id, name=recorded.event.bot_name, status=domain.OFFLINE,
+                          shopping_list_id="", available_since=None, created_at=recorded.occurred_at,
+                          updated_at=recorded.occurred_at, version=recorded.version)
+
+
+@handles(domain.BotWentOnline, domain.BotWentOffline, domain.BotAssigned, domain.BotReleased)
+def project_bot(recorded: RecordedEvent) -> None:
+    """Status and list from the aggregate; ``available_since`` = when it became idle (dispatch order)."""
+    bot: domain.Bot = recorded.aggregate
+    BotRow.objects.filter(id=bot.id).update(
+        status=bot.status, shopping_list_id=bot.shopping_list_id,
+        available_since=recorded.occurred_at if bot.available else None,
+        updated_at=recorded.occurred_at, version=recorded.version)
+
+
 # --- integration events ------------------------------------------------------------------------
+
+
+@handles(domain.BotWentOnline, domain.BotReleased)
+def publish_bot_available(recorded: RecordedEvent) -> None:
+    outbox.publish(contracts.BotAvailable(id=recorded.stream_id, name=recorded.aggregate.bot_name),
+                   recorded=recorded)
+
+
+@handles(domain.BotWentOffline, domain.BotAssigned)
+def publish_bot_unavailable(recorded: RecordedEvent) -> None:
+    bot: domain.Bot = recorded.aggregate
+    outbox.publish(contracts.BotUnavailable(id=recorded.stream_id, name=bot.bot_name, status=bot.status),
+                   recorded=recorded)
 
 
 @handles(domain.ShoppingListStarted)

@@ -19,7 +19,8 @@ class ShoppingList(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["-created_at", "-id"], name="depot_list_newest")]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="depot_list_newest"),
+                   models.Index(fields=["status", "created_at"], name="depot_list_oldest_by_status")]
 
     def __str__(self) -> str:
         return f"shopping list {self.id} (order {self.order_id})"
@@ -47,6 +48,27 @@ class ProductCache(models.Model):
     name = models.TextField()
     version = models.IntegerField()
     removed = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Bot(models.Model):
+    """One row per bot. ``available_since`` is when it last became idle (``None`` while offline or active):
+    dispatch gives the oldest available list to the bot idle the longest."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    name = models.TextField()
+    status = models.CharField(max_length=16)
+    shopping_list_id = models.CharField(max_length=64, blank=True, default="")
+    available_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    version = models.IntegerField()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["status", "available_since"], name="depot_bot_idle_longest")]
 
     def __str__(self) -> str:
         return self.name

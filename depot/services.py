@@ -1,10 +1,13 @@
-"""Shopping-list use cases (product.md F6, F7, F10, §6.6). Each runs in one transaction.
+"""Depot use cases: shopping lists and bots (product.md F4, F6, F7, F10, §6.6, §6.7). Each runs in one
+transaction.
 
-Every function loads the list (``NotFound`` → 404 / Failure ``shopping list not found``), calls the
-domain (``DomainError`` → 400 / Failure) and saves it; the read model and the integration events are
-written in the same transaction by ``depot.handlers``. A concurrent writer makes the save raise
-``ConcurrencyError``. ``acting_bot_id`` is the bot of a bot token (``""`` for staff): a bot may act
-only on the list assigned to it (``Forbidden``, checked right after loading).
+Every function loads its aggregate (``NotFound`` → 404 / Failure ``shopping list not found``, ``bot not
+found``), calls the domain (``DomainError`` → 400 / Failure) and saves it; the read models and the
+integration events are written in the same transaction by ``depot.handlers``. A concurrent writer makes
+the save raise ``ConcurrencyError``. ``acting_bot_id`` is the bot of a bot token (``""`` for staff): a
+bot may act only on its own record and on the list assigned to it (``Forbidden``, checked right after
+loading). Use cases that change whether a list or a bot is available hold the dispatch lock, and those
+that make one available dispatch before they commit (``depot.dispatch``).
 """
 
 from __future__ import annotations
@@ -13,17 +16,16 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from depot import caches, domain
-from depot.domain import ShoppingList
+from depot import caches, dispatch, domain
+from depot.dispatch import bots, shopping_lists
+from depot.domain import Bot, ShoppingList
 from depot.models import ShoppingList as ShoppingListRow
 from eventstore.errors import DomainError, Forbidden, NotFound
 from eventstore.ids import new_id
-from eventstore.repository import Repository
 from eventstore.transactions import use_case
 
 NOT_ASSIGNED_TO_BOT = "the shopping list is not assigned to this bot"
-
-shopping_lists = Repository(ShoppingList)
+NOT_THIS_BOT = "permission denied"
 
 
 @dataclass(frozen=True)
@@ -79,26 +81,72 @@ def _resolve(line: Line) -> domain.NewItem:
 def initiate_shopping(*, list_id: str, by_saga: bool = False) -> None:
     """Make a pending list available for dispatch. Emits ShoppingListInitiated.
 
-    Staff: E2 unless pending. Saga (``by_saga``): ``=`` once past pending, E2 when canceled.
+    Staff: E2 unless pending. Saga (``by_saga``): ``=`` once past pending, E2 when canceled. Then
+    dispatch (ShoppingListAssigned, BotAssigned when a bot is idle).
     """
     with use_case():
+        dispatch.lock()
         shopping_list = shopping_lists.load(list_id)
         if by_saga:
             shopping_list.initiate_for_saga()
         else:
             shopping_list.initiate()
         shopping_lists.save(shopping_list)
+        dispatch.dispatch()
 
 
 def assign_shopping_list(*, list_id: str, bot_id: str) -> None:
-    """Give an available list to a bot (E3 otherwise). Emits ShoppingListAssigned.
+    """Staff: give an available list to a chosen idle bot. Emits ShoppingListAssigned and BotAssigned.
 
-    The bot's side (exists, idle, BotAssigned) joins this transaction when the Bot aggregate exists.
+    Checks, in order: list exists, bot id not blank, bot exists, E3 (list not available), bot idle
+    (``the bot is not available``).
     """
     with use_case():
+        dispatch.lock()
         shopping_list = shopping_lists.load(list_id)
-        shopping_list.assign(bot_id)
-        shopping_lists.save(shopping_list)
+        if not bot_id.strip():
+            raise DomainError(domain.BOT_ID_BLANK)
+        dispatch.assign(shopping_list, bots.load(bot_id))
+
+
+def register_bot(*, name: str) -> str:
+    """A new offline bot (E1 if the name is blank). Emits BotRegistered; returns its id."""
+    with use_case():
+        bot = Bot.register(new_id(), name=name)
+        bots.create(bot)
+    return bot.id
+
+
+def bot_online(*, bot_id: str, acting_bot_id: str = "") -> None:
+    """offline → idle (E2 otherwise), then dispatch. Emits BotWentOnline (→ BotAvailable)."""
+    with use_case():
+        dispatch.lock()
+        bot = _bot_for(bot_id, acting_bot_id)
+        bot.go_online()
+        bots.save(bot)
+        dispatch.dispatch()
+
+
+def bot_offline(*, bot_id: str, acting_bot_id: str = "") -> None:
+    """idle → offline (E3 when offline, E4 while shopping). Emits BotWentOffline (→ BotUnavailable)."""
+    with use_case():
+        dispatch.lock()
+        bot = _bot_for(bot_id, acting_bot_id)
+        bot.go_offline()
+        bots.save(bot)
+
+
+def dispatch_sweep() -> int:
+    """The one-minute sweep: assign whatever dispatch missed. Returns the number of lists assigned."""
+    with use_case():
+        return dispatch.dispatch()
+
+
+def _bot_for(bot_id: str, acting_bot_id: str) -> Bot:
+    bot = bots.load(bot_id)
+    if acting_bot_id and acting_bot_id != bot.id:
+        raise Forbidden(NOT_THIS_BOT)
+    return bot
 
 
 def start_shopping(*, list_id: str, acting_bot_id: str = "") -> None:
@@ -140,6 +188,7 @@ def complete_shopping_list(*, list_id: str, acting_bot_id: str = "") -> None:
 def cancel_shopping_list(*, list_id: str) -> None:
     """Staff: cancel an open list (E7 when completed or canceled); its bot is released. Emits ShoppingListCanceled."""
     with use_case():
+        dispatch.lock()
         shopping_list = shopping_lists.load(list_id)
         bot_id = shopping_list.cancel()
         shopping_lists.save(shopping_list)
@@ -149,6 +198,7 @@ def cancel_shopping_list(*, list_id: str) -> None:
 def cancel_shopping_list_for_saga(*, list_id: str) -> None:
     """Saga compensation: cancel (``=`` when already canceled, E7 when completed). Emits ShoppingListCanceled."""
     with use_case():
+        dispatch.lock()
         shopping_list = shopping_lists.load(list_id)
         bot_id = shopping_list.cancel_for_saga()
         shopping_lists.save(shopping_list)
@@ -164,6 +214,7 @@ def cancel_shopping_list_for_order(*, order_id: str) -> None:
         list_id = ShoppingListRow.objects.filter(order_id=order_id).values_list("id", flat=True).first()
         if list_id is None:
             return
+        dispatch.lock()
         shopping_list = shopping_lists.load(list_id)
         bot_id = shopping_list.cancel_for_order()
         shopping_lists.save(shopping_list)
@@ -178,10 +229,13 @@ def _load_for(list_id: str, acting_bot_id: str) -> ShoppingList:
 
 
 def _release_bot(*, bot_id: str, list_id: str) -> None:
-    """Seam for the Bot aggregate: release ``bot_id`` (``""`` = no bot) from ``list_id`` in this transaction.
+    """Release ``bot_id`` (``""`` = no bot) from ``list_id`` in this transaction (BotReleased), then dispatch.
 
-    Bots are not event-sourced yet, so there is nothing to release; the bot module will load the bot
-    here, record BotReleased and run dispatch.
+    A bot that is no longer on this list (or unknown) is left alone. Precondition: dispatch lock taken.
     """
     if not bot_id:
         return
+    bot = bots.find(bot_id)
+    if bot is not None and bot.release(list_id):
+        bots.save(bot)
+        dispatch.dispatch()

@@ -118,6 +118,27 @@ PATHS = {
 }
 
 
+def given_bot(bot_id: str = "bot-1", *, name: str = "", online: bool = True) -> str:
+    """Bot ``bot_id`` registered (and online) through its aggregate, without dispatching: tests choose
+    which list it gets. An existing bot is brought online if needed."""
+    from django.db import transaction
+
+    from depot.dispatch import bots
+    from depot.domain import OFFLINE, Bot
+
+    with transaction.atomic():
+        bot = bots.find(bot_id)
+        if bot is None:
+            bot = Bot.register(bot_id, name=name or bot_id)
+            if online:
+                bot.go_online()
+            bots.create(bot)
+        elif online and bot.status == OFFLINE:
+            bot.go_online()
+            bots.save(bot)
+    return bot_id
+
+
 def list_in(mall: Mall, status: str, *, order_id: str = "order-1", bot_id: str = "bot-1") -> str:
     """A list for ``order_id`` (robot ×2, kite ×1 at toys; novel ×1 at books) moved to ``status`` by the services."""
     list_id = services.create_shopping_list(order_id=order_id, items=lines(
@@ -125,7 +146,7 @@ def list_in(mall: Mall, status: str, *, order_id: str = "order-1", bot_id: str =
     for step in PATHS[status]:
         {
             "initiate": lambda: services.initiate_shopping(list_id=list_id),
-            "assign": lambda: services.assign_shopping_list(list_id=list_id, bot_id=bot_id),
+            "assign": lambda: services.assign_shopping_list(list_id=list_id, bot_id=given_bot(bot_id)),
             "start": lambda: services.start_shopping(list_id=list_id),
             "complete": lambda: services.complete_shopping_list(list_id=list_id),
             "cancel": lambda: services.cancel_shopping_list(list_id=list_id),

@@ -206,9 +206,11 @@ def test_given_open_list_when_canceled_then_canceled_and_published(depot, mall, 
     with capture_outbox() as captured:
         assert depot.ok(method, f"/api/depot/shopping/{list_id}", {} if method == "POST" else None) == {}
     assert depot.ok("GET", f"/api/depot/shopping/{list_id}")["shoppingList"]["status"] == "canceled"
-    [message] = captured.messages
+    message, released = captured.messages
     assert (message.name, message.subject, message.payload) == (
         "depotapi.ShoppingListCanceled", "mallbots.depot.events.ShoppingList", {"id": list_id, "order_id": "order-1"})
+    assert (released.name, released.subject, released.payload) == (
+        "depotapi.BotAvailable", "mallbots.depot.events.Bot", {"id": "bot-1", "name": "bot-1"})
     error(depot.call(method, f"/api/depot/shopping/{list_id}"), 400, "the shopping list cannot be canceled")
     error(depot.call(method, f"/api/depot/shopping/{uuid.uuid4()}"), 404, "shopping list not found")
     error(Api(bot_token("bot-1")).call(method, f"/api/depot/shopping/{list_id}"), 403, "permission denied")
@@ -278,7 +280,8 @@ def test_given_bot_on_not_yet_assigned_list_when_acting_then_403_before_state_er
 
 
 def test_pick_item_checks_in_order(depot, mall):
-    active, assigned = list_in(mall, "active", order_id="o-1"), list_in(mall, "assigned", order_id="o-2")
+    active, assigned = list_in(mall, "active", order_id="o-1"), list_in(mall, "assigned", order_id="o-2",
+                                                                         bot_id="bot-2")
     url = f"/api/depot/shopping/{active}/pickItem"
     typed = depot.call("PUT", url, {"productId": mall.robot, "quantity": "x"})
     assert (typed.status_code, typed.json()["message"]) == (400, "quantity must be an integer")
@@ -296,7 +299,8 @@ def test_pick_item_checks_in_order(depot, mall):
 
 
 def test_item_unavailable_checks_in_order(depot, mall):
-    active, assigned = list_in(mall, "active", order_id="o-1"), list_in(mall, "assigned", order_id="o-2")
+    active, assigned = list_in(mall, "active", order_id="o-1"), list_in(mall, "assigned", order_id="o-2",
+                                                                         bot_id="bot-2")
     error(depot.call("PUT", f"/api/depot/shopping/{uuid.uuid4()}/itemUnavailable", {"productId": mall.robot}), 404,
           "shopping list not found")
     error(depot.call("PUT", f"/api/depot/shopping/{assigned}/itemUnavailable", {"productId": "none"}), 400,
@@ -318,7 +322,7 @@ def test_given_reports_when_completed_then_picked_quantities_and_unavailable_ite
             (mall.robot, 1, "picked"), (mall.kite, 0, "pending"), (mall.novel, 0, "unavailable")]
         assert bot.ok("PUT", f"{url}/complete", {}) == {}
     assert captured.names == ["depotapi.ShoppingListItemUnavailable", "depotapi.ShoppingListItemUnavailable",
-                              "depotapi.ShoppingListCompleted"]
+                              "depotapi.ShoppingListCompleted", "depotapi.BotAvailable"]
     assert [m.payload for m in captured.messages] == [
         {"id": list_id, "order_id": "order-1", "store_id": mall.books, "product_id": mall.novel, "quantity": 1},
         {"id": list_id, "order_id": "order-1", "store_id": mall.toys, "product_id": mall.kite, "quantity": 1},
@@ -326,6 +330,7 @@ def test_given_reports_when_completed_then_picked_quantities_and_unavailable_ite
             {"product_id": mall.robot, "store_id": mall.toys, "quantity": 2, "picked_quantity": 1},
             {"product_id": mall.kite, "store_id": mall.toys, "quantity": 1, "picked_quantity": 0},
             {"product_id": mall.novel, "store_id": mall.books, "quantity": 1, "picked_quantity": 0}]},
+        {"id": "bot-1", "name": "bot-1"},
     ]
     shown = bot.ok("GET", url)["shoppingList"]
     assert shown["status"] == "completed"

@@ -143,8 +143,9 @@ def test_given_list_in_a_closed_state_or_missing_when_command_then_failure(mall,
 def test_given_open_list_when_cancel_command_twice_then_canceled_once_and_success_twice(mall, state):
     list_id = list_in(mall, state)
     first = run(contracts.CancelShoppingListCommand(id=list_id), compensating=True)
-    assert [m.name for m in first] == ["depotapi.ShoppingListCanceled", "am.Success"]
+    released = ["depotapi.BotAvailable"] if state in ("assigned", "active") else []
+    assert [m.name for m in first] == ["depotapi.ShoppingListCanceled", *released, "am.Success"]
     assert first[0].payload == {"id": list_id, "order_id": "order-1"}
-    assert first[1].metadata["REPLY_SAGA_COMPENSATING"] == "true"
+    assert first[-1].metadata["REPLY_SAGA_COMPENSATING"] == "true"
     assert [m.name for m in run(contracts.CancelShoppingListCommand(id=list_id), compensating=True)] == ["am.Success"]
     assert models.ShoppingList.objects.get(id=list_id).status == "canceled"

@@ -35,10 +35,11 @@ def deliver():
 @pytest.mark.parametrize("state", ["pending", "available", "assigned", "active"])
 def test_given_open_list_when_its_order_is_closed_then_the_list_is_canceled(mall, event, state):
     list_id = list_in(mall, state)
-    list_in(mall, "active", order_id="order-2")
+    list_in(mall, "active", order_id="order-2", bot_id="bot-2")
     publish(event(id="order-1", customer_id="c", payment_id="p", reason="customer"))
-    [message] = deliver()
+    message, *released = deliver()
     assert (message.name, message.payload) == ("depotapi.ShoppingListCanceled", {"id": list_id, "order_id": "order-1"})
+    assert [m.name for m in released] == (["depotapi.BotAvailable"] if state in ("assigned", "active") else [])
     assert dict(models.ShoppingList.objects.values_list("order_id", "status")) == {"order-1": "canceled",
                                                                                    "order-2": "active"}
 
@@ -66,7 +67,7 @@ def test_given_redelivered_order_event_then_no_second_effect(mall):
     with capture_outbox() as captured:
         assert messaging.handle(durable, envelope) is messaging.Outcome.HANDLED
         assert messaging.handle(durable, envelope, delivery=2) is messaging.Outcome.DUPLICATE
-    assert captured.names == ["depotapi.ShoppingListCanceled"]
+    assert captured.names == ["depotapi.ShoppingListCanceled", "depotapi.BotAvailable"]
     assert StoredEvent.objects.filter(stream_id=list_id, event_name="depot.ShoppingListCanceled").count() == 1
 
 

@@ -78,6 +78,7 @@ def depot_user(username, *roles):
 @pytest.mark.django_db
 def test_admin_actions_initiate_and_cancel_go_through_the_services(client, mall):
     pending, completed = list_in(mall, "pending", order_id="o-1"), list_in(mall, "completed", order_id="o-2")
+    services.bot_offline(bot_id="bot-1")
     client.force_login(depot_user("desk", "depot_staff"))
     url = "/admin/depot/shoppinglist/"
     assert client.get(url).status_code == 200

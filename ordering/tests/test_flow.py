@@ -9,6 +9,7 @@ from baskets import services as baskets
 from customers import services as customers
 from depot import public as depot_public
 from depot import services as depot
+from depot.tests.conftest import given_bot
 from eventstore import messaging, sagas
 from eventstore.models import OutboxMessage, SagaInstance, StoredEvent
 from eventstore.testing import capture_outbox, deliver_all, envelope_of
@@ -173,7 +174,7 @@ def test_shopping_to_completion_readies_invoices_and_completes():
     deliver_all()
     list_id = depot_public.shopping_list_for_order(order_id).id
     product_id = order(order_id).items[0]["product_id"]
-    depot.assign_shopping_list(list_id=list_id, bot_id="bot-1")
+    depot.assign_shopping_list(list_id=list_id, bot_id=given_bot("bot-1"))
     depot.start_shopping(list_id=list_id)
     deliver_all()
     assert order(order_id).status == "in-progress"

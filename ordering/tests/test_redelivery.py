@@ -8,6 +8,7 @@ from baskets import services as baskets
 from customers import services as customers
 from depot import public as depot_public
 from depot import services as depot
+from depot.tests.conftest import given_bot
 from eventstore import messaging
 from eventstore.models import InboxMessage, OutboxMessage, SagaInstance, StoredEvent
 from eventstore.testing import deliver_all, envelope_of
@@ -42,7 +43,7 @@ def test_every_message_of_the_flow_redelivered_into_fresh_inboxes_changes_nothin
     baskets.checkout_basket(basket_id=rejected, payment_id="no-such-payment")
     deliver_all()
     list_id = depot_public.shopping_list_for_order(approved).id
-    depot.assign_shopping_list(list_id=list_id, bot_id="bot-1")
+    depot.assign_shopping_list(list_id=list_id, bot_id=given_bot("bot-1"))
     depot.start_shopping(list_id=list_id)
     depot.pick_item(list_id=list_id, product_id=product_id, quantity=4)
     depot.complete_shopping_list(list_id=list_id)

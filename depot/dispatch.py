@@ -1,0 +1,73 @@
+"""Dispatch (product.md F7, architecture.md §6 rule 5): the oldest available list goes to the bot that
+has been idle the longest.
+
+Every depot use case that changes whether a list or a bot is available takes the transaction-scoped
+advisory lock ``depot-dispatch`` first (``lock()``), and the ones that make one available run
+``dispatch()`` before they commit. A list becoming available and a bot becoming idle in two concurrent
+transactions therefore take turns, and the second sees what the first committed: they cannot both miss
+each other, and two dispatchers (two consumer processes, the sweep and a handler) never hand one bot two
+lists or one list two bots. The read models are written in the same transactions as the events, so
+inside the lock they tell the aggregates' current state.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection
+
+from depot import domain
+from depot.models import Bot as BotRow
+from depot.models import ShoppingList as ShoppingListRow
+from eventstore.errors import DomainError
+from eventstore.repository import Repository
+
+logger = logging.getLogger("mallbots.depot.dispatch")
+
+LOCK = "depot-dispatch"
+
+shopping_lists = Repository(domain.ShoppingList)
+bots = Repository(domain.Bot)
+
+
+def lock() -> None:
+    """Take the ``depot-dispatch`` lock until the transaction ends. Precondition: inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK])
+
+
+def assign(shopping_list: domain.ShoppingList, bot: domain.Bot) -> None:
+    """List and bot change together in the caller's transaction (ShoppingListAssigned, BotAssigned).
+
+    Raises E3 (list not available) before E5 (bot not idle); nothing is saved when either refuses.
+    Precondition: ``lock()`` taken.
+    """
+    shopping_list.assign(bot.id)
+    bot.assign(shopping_list.id)
+    shopping_lists.save(shopping_list)
+    bots.save(bot)
+
+
+def dispatch(*, limit: int = 100) -> int:
+    """Pair available lists (oldest first) with idle bots (idle longest first) until one side runs out.
+
+    Takes the lock; runs in the caller's transaction. Returns how many lists were assigned.
+    """
+    lock()
+    assigned = 0
+    while assigned < limit:
+        list_id = (ShoppingListRow.objects.filter(status=domain.AVAILABLE).order_by("created_at", "id")
+                   .values_list("id", flat=True).first())
+        if list_id is None:
+            break
+        bot_id = (BotRow.objects.filter(status=domain.IDLE).order_by("available_since", "id")
+                  .values_list("id", flat=True).first())
+        if bot_id is None:
+            break
+        try:
+            assign(shopping_lists.load(list_id), bots.load(bot_id))
+        except DomainError as refused:
+            logger.warning("dispatch: list %s and bot %s could not be paired: %s", list_id, bot_id, refused.message)
+            break
+        assigned += 1
+    return assigned
