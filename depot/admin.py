@@ -1,14 +1,25 @@
-"""Admin for shopping lists (architecture.md §13): a read-only list of the read model for depot roles,
-the actions "initiate" and "cancel" through ``depot.services``, and each list's event history."""
+"""Admin for shopping lists and bots (architecture.md §13): read-only lists of the read models for depot
+roles, each aggregate's event history, and actions through ``depot.services`` with the API's access
+levels: initiate, assign (choose bot) and cancel lists (DepotStaff); register bots, bring them online
+or take them offline (DepotAdmin)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 
 from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
-from depot import models, services
+from depot import domain, models, services
 from eventstore import codec
-from web.admin_commands import ReadModelAdmin
+from web.admin_commands import CommandAdmin, ReadModelAdmin
+
+
+class AssignForm(ActionForm):
+    """The action bar of the shopping-list page: the bot for "assign (choose bot)"."""
+
+    bot = forms.ModelChoiceField(queryset=models.Bot.objects.filter(status=domain.IDLE), required=False,
+                                 label="Bot", empty_label="(choose an idle bot)")
 
 
 @admin.register(models.ShoppingList)
@@ -19,7 +30,8 @@ class ShoppingListAdmin(ReadModelAdmin):
     search_fields = ("id", "order_id", "assigned_bot_id")
     fields = ("id", "order_id", "status", "assigned_bot_id", "items", "version", "created_at", "updated_at")
     readonly_fields = ("items",)
-    actions = ("initiate_lists", "cancel_lists")
+    actions = ("initiate_lists", "assign_lists", "cancel_lists")
+    action_form = AssignForm
 
     def has_view_permission(self, request, obj=None):
         return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
@@ -53,7 +65,65 @@ class ShoppingListAdmin(ReadModelAdmin):
         self.run_action(request, queryset, lambda row: services.initiate_shopping(list_id=row.pk),
                         "Shopping lists initiated")
 
+    @admin.action(description="Assign the selected shopping list to the chosen bot", permissions=["depot_staff"])
+    def assign_lists(self, request, queryset):
+        bot = models.Bot.objects.filter(pk=request.POST.get("bot") or None).first()
+        if bot is None:
+            self.message_user(request, "Choose an idle bot next to the action", messages.ERROR)
+            return
+        self.run_action(request, queryset[:1], lambda row: services.assign_shopping_list(list_id=row.pk, bot_id=bot.pk),
+                        f"Shopping list assigned to {bot.name}")
+
     @admin.action(description="Cancel the selected shopping lists", permissions=["depot_staff"])
     def cancel_lists(self, request, queryset):
         self.run_action(request, queryset, lambda row: services.cancel_shopping_list(list_id=row.pk),
                         "Shopping lists canceled")
+
+
+@admin.register(models.Bot)
+class BotAdmin(CommandAdmin):
+    """Bots: registering (the add form) and online/offline need ``depot_admin``, like the API."""
+
+    stream_type = "depot.Bot"
+    list_display = ("name", "status", "shopping_list_id", "available_since", "id")
+    list_filter = ("status",)
+    search_fields = ("name", "id", "shopping_list_id")
+    actions = ("bring_online", "take_offline")
+    domain_validated = ("name",)
+
+    def get_fields(self, request, obj=None):
+        return ["name"] if obj is None else ["id", "name", "status", "shopping_list_id", "available_since", "version",
+                                             "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+
+    def has_module_permission(self, request):
+        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+
+    def has_add_permission(self, request):
+        return has_role(request.user, DEPOT_ADMIN)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_depot_admin_permission(self, request) -> bool:
+        """Same access level as ``POST /api/depot/bots`` and ``PUT …/online|offline`` for staff (DepotAdmin)."""
+        return has_role(request.user, DEPOT_ADMIN)
+
+    def run_command(self, request, obj, form) -> str | None:
+        return services.register_bot(name=form.cleaned_data["name"])
+
+    @admin.action(description="Bring the selected bots online", permissions=["depot_admin"])
+    def bring_online(self, request, queryset):
+        self.run_action(request, queryset, lambda row: services.bot_online(bot_id=row.pk), "Bots online")
+
+    @admin.action(description="Take the selected bots offline", permissions=["depot_admin"])
+    def take_offline(self, request, queryset):
+        self.run_action(request, queryset, lambda row: services.bot_offline(bot_id=row.pk), "Bots offline")
