@@ -14,8 +14,8 @@ The checkout latency is measured from sending the checkout request to the first
 ``http`` is the JSON client (over ``devtools.http``, keep-alive), ``kiosk`` the action mix and the
 behaviours with what the clients share (pacer, catalog knowledge), ``stats`` the counters and the
 summary, ``runner`` ``run_load`` and ``seed_catalog``, ``tokens`` the staff token of the ``busywork``
-user. ``manage.py busywork`` wraps ``run_load``. A tool, not part of the product: nothing in the
-product imports it.
+user. ``manage.py busywork`` wraps ``run_load``. A tool, not part of the product: only that command
+imports it.
 """
 
 from busywork.kiosk import MIX

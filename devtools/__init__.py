@@ -1,6 +1,6 @@
 """What the project's tools share (the benchmark, busywork, the tests that start real processes).
 
-Not part of the product: no app, no kernel module and no site module imports it. ``http`` is the one
-HTTP/1.1 client of the load tools (ADR 13), ``processes`` starts, watches and stops child processes
-with a log file each, ``stats`` holds the one percentile definition.
+Not part of the product: no app, kernel or site code imports it (the kernel's process tests do).
+``http`` is the one HTTP/1.1 client of the load tools (ADR 13), ``processes`` starts, watches and
+stops child processes with a log file each, ``stats`` holds the one percentile definition.
 """
