@@ -7,7 +7,6 @@ repetitions), the baseline it is compared with (measured in the same run) and th
 from __future__ import annotations
 
 import importlib
-import math
 import os
 import socket
 import statistics
@@ -55,18 +54,6 @@ def median(values: Iterable[float]) -> float:
     if not values:
         raise ValueError("median of no values")
     return float(statistics.median(values))
-
-
-def percentile(values: Iterable[float], p: float) -> float:
-    """The p-th percentile (0–100) with linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        raise ValueError("percentile of no values")
-    if not 0 <= p <= 100:
-        raise ValueError("percentile must be between 0 and 100")
-    rank = (len(ordered) - 1) * p / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    return float(ordered[low] + (ordered[high] - ordered[low]) * (rank - low))
 
 
 def rate(count: int, seconds: float) -> float:
@@ -165,6 +152,12 @@ class Context:
     def port(self, offset: int) -> int:
         """A fixed port for this run (``port_base + offset``, below 32768); see README for the offsets."""
         return self.port_base + offset
+
+    def log_path(self, name: str) -> Path:
+        """``VAR_DIR/bench-logs/<name>.log`` (the folder is created)."""
+        logs = self.var_dir / "bench-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        return logs / f"{name}.log"
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for server subprocesses: attached to this run's database and NATS."""

@@ -1,11 +1,12 @@
 """End-to-end figures of quality.md §1.2: kiosk checkout → order approved, capacity, busywork.
 
-The whole system runs as ``manage.py run_all`` starts it (web workers, relay, consumers, scheduler and
-bot simulator as subprocesses on this box), attached to a database of its own (``mallbots_bench_e2e``
+The whole system runs as ``manage.py run_all`` starts it (web workers, relay, one consumer process per
+module and the scheduler as subprocesses on this box; there is no bot simulator yet: ``run_all`` starts
+one once a ``run_bots`` command exists), attached to a database of its own (``mallbots_bench_e2e``
 on the run's PostgreSQL server, created for the module and dropped after it: the kernel module leaves
 toy outbox rows in the bench database that a relay would publish) and to a scratch nats-server (own
 port and store: the stream's subjects would collide with the run's NATS). Load comes from
-``mallbots_site.busywork.run_load`` in this process; latency is measured from sending the checkout
+``busywork.run_load`` in this process; latency is measured from sending the checkout
 request to the first ``GET /api/ordering/{id}`` answer showing the final status (polls 20 ms apart, then
 15 % of the time elapsed, so the figure may overstate a latency by up to that much).
 
@@ -29,16 +30,15 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from bench import core, database
+from devtools import processes
 
 NAME = "e2e"
 PROVIDES: tuple[str, ...] = ()
@@ -61,65 +61,6 @@ class System:
     log_path: Path
 
 
-def _log_path(ctx: core.Context, name: str) -> Path:
-    logs = ctx.var_dir / "bench-logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    return logs / f"e2e-{name}.log"
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _wait(predicate, timeout: float, what: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if process.poll() is not None:
-            raise RuntimeError(f"{what}: process exited with {process.returncode}: {_tail(log)}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what}: nothing after {timeout:.0f} s: {_tail(log)}")
-        time.sleep(0.2)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (``run_all`` starts each in a session of its own)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _stop(process: subprocess.Popen, timeout: float) -> None:
-    """SIGTERM and wait; past ``timeout`` SIGKILL it and the children it had when asked to stop."""
-    children = _children(process.pid) if process.poll() is None else []
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
-        for pid in children:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-
-
 @contextlib.contextmanager
 def running_system(ctx: core.Context) -> Iterator[System]:
     """Scratch NATS + ``run_all`` on a fresh database; yields once the API answers, stops everything after."""
@@ -133,34 +74,31 @@ def running_system(ctx: core.Context) -> Iterator[System]:
     database.recreate(default, DATABASE)
     store = ctx.var_dir / "bench-e2e-nats"
     shutil.rmtree(store, ignore_errors=True)
-    nats_log, system_log = _log_path(ctx, "nats"), _log_path(ctx, "run_all")
-    with open(nats_log, "wb") as log:
-        nats = subprocess.Popen([nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1",
-                                 "-p", str(nats_port)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    nats = processes.LoggedProcess([nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1",
+                                    "-p", str(nats_port)], ctx.log_path("e2e-nats"))
     system = None
     try:
-        _wait(lambda: not core.port_free(nats_port), 15, "scratch nats-server", nats, nats_log)
+        processes.wait_until(lambda: not core.port_free(nats_port), 15, "scratch nats-server", watch=[nats])
         base_url = f"http://127.0.0.1:{web_port}"
         env = ctx.env(DATABASE_URL=database.with_database(ctx.database_url, DATABASE),
                       NATS_URL=f"nats://127.0.0.1:{nats_port}", DJANGO_SETTINGS_MODULE="mallbots_site.settings",
                       WEB_HOST="127.0.0.1", WEB_PORT=str(web_port), BOT_SIM_BASE_URL=base_url,
                       SHUTDOWN_TIMEOUT_SECONDS="10")
         manage = [sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py")]
-        with open(system_log, "wb") as log:
-            system = subprocess.Popen(manage + ["run_all"], env=env, cwd=ctx.settings.BASE_DIR, stdout=log,
-                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        _wait(lambda: _answers(base_url + "/readiness"), 180, "run_all /readiness", system, system_log)
-        issued = subprocess.run(manage + ["shell", "-c", "from mallbots_site.busywork import issue_busywork_token; "
+        system = processes.LoggedProcess(manage + ["run_all"], ctx.log_path("e2e-run_all"), env=env,
+                                         cwd=ctx.settings.BASE_DIR, start_new_session=True)
+        processes.wait_ready(base_url + "/readiness", [system], timeout=180)
+        issued = subprocess.run(manage + ["shell", "-c", "from busywork import issue_busywork_token; "
                                           "print(issue_busywork_token()[0])"],
                                 env=env, cwd=ctx.settings.BASE_DIR, capture_output=True, text=True, timeout=120)
         token = next((line for line in issued.stdout.splitlines() if line.startswith("staff_")), "")
         if not token:
             raise RuntimeError(f"could not issue a staff token: {issued.stderr[-500:]}")
-        yield System(base_url, token, database.conninfo({**default, "NAME": DATABASE}), system_log)
+        yield System(base_url, token, database.conninfo({**default, "NAME": DATABASE}), system.log_path)
     finally:
         if system is not None:
-            _stop(system, 40)
-        _stop(nats, 10)
+            processes.stop(system, timeout=40)
+        processes.stop(nats, timeout=10)
         shutil.rmtree(store, ignore_errors=True)
         _drop_database(default)
 
@@ -174,14 +112,14 @@ def _drop_database(settings_dict: dict) -> None:
 
 
 def _load(system: System, **options):
-    from mallbots_site.busywork import run_load
+    from busywork import run_load
 
     return asyncio.run(run_load(system.base_url, system.token, **options))
 
 
 def _warm_up(ctx: core.Context, system: System) -> None:
     """A catalog to buy from, then a few checkouts until orders get approved (consumers are up)."""
-    from mallbots_site.busywork import seed_catalog
+    from busywork import seed_catalog
 
     asyncio.run(seed_catalog(system.base_url, system.token, stores=5, products=10, seed=1))
     for attempt in range(3):

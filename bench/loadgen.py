@@ -1,9 +1,10 @@
-"""HTTP load generator: N keep-alive connections on asyncio raw sockets, run as its own process.
+"""HTTP load generator: N keep-alive connections (``devtools.http``), run as its own process.
 
 ``python -m bench.loadgen URL [--concurrency 16] [--duration 5] [--warmup 1] [--header 'K: V']...``
 prints one JSON object: requests, errors, statuses, rps, p50_ms, p99_ms. A response with
 ``Connection: close`` (gunicorn's sync workers) makes that client reconnect; connect time then
-counts in the latency. Only responses completed between warm-up end and duration end count.
+counts in the latency. Only responses completed between warm-up end and duration end count;
+p50/p99 interpolate linearly between closest ranks (``devtools.stats.percentile``).
 ``run(...)`` starts it as a subprocess from Python (so the server's CPU is not shared in-process).
 """
 
@@ -17,7 +18,9 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from devtools.http import TRANSPORT_ERRORS, Connection, Origin, encode_request
+from devtools.stats import percentile
 
 
 class Stats:
@@ -27,77 +30,53 @@ class Stats:
         self.errors = 0
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    version, status = lines[0].split(" ", 2)[:2]
-    headers = {}
-    for line in lines[1:]:
-        if ":" in line:
-            key, value = line.split(":", 1)
-            headers[key.strip().lower()] = value.strip().lower()
-    if "content-length" in headers:
-        await reader.readexactly(int(headers["content-length"]))
-    elif headers.get("transfer-encoding") == "chunked":
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            await reader.readexactly(size + 2)
-            if size == 0:
-                break
-    close = headers.get("connection") == "close" or (version == "HTTP/1.0" and headers.get("connection") != "keep-alive")
-    return int(status), close
-
-
 async def _client(host: str, port: int, request: bytes, record_from: float, stop_at: float, stats: Stats) -> None:
-    reader = writer = None
+    connection = None
     while True:
         started = time.perf_counter()
         if started >= stop_at:
             break
         try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection(host, port)
-            writer.write(request)
-            status, close = await _read_response(reader)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+            if connection is None:
+                connection = await Connection.open(host, port)
+            answer = await connection.exchange(request)
+        except TRANSPORT_ERRORS:
             if started >= record_from:
                 stats.errors += 1
-            if writer is not None:
-                writer.close()
-            reader = writer = None
+            if connection is not None:
+                connection.close()
+            connection = None
             await asyncio.sleep(0.01)
             continue
         finished = time.perf_counter()
         if record_from <= started and finished <= stop_at:
             stats.latencies.append(finished - started)
-            stats.statuses[status] += 1
-            if status >= 400:
+            stats.statuses[answer.status] += 1
+            if answer.status >= 400:
                 stats.errors += 1
-        if close:
-            writer.close()
-            reader = writer = None
-    if writer is not None:
-        writer.close()
+        if not answer.keep_alive:
+            connection.close()
+            connection = None
+    if connection is not None:
+        connection.close()
+
+
+def _ms(latencies: list[float], p: float) -> float | None:
+    return round(percentile(latencies, p) * 1000, 2) if latencies else None
 
 
 async def generate(url: str, concurrency: int, duration: float, warmup: float, headers: list[str],
                    method: str = "GET") -> dict:
-    parts = urlsplit(url)
-    host, port = parts.hostname, parts.port or 80
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}", "Connection: keep-alive", *headers, "", ""]
-    request = "\r\n".join(lines).encode()
+    origin = Origin.of(url)
+    request = encode_request(method, origin.target, origin.netloc, headers)
     stats = Stats()
     now = time.perf_counter()
     record_from, stop_at = now + warmup, now + warmup + duration
-    await asyncio.gather(*(_client(host, port, request, record_from, stop_at, stats) for _ in range(concurrency)))
-    ordered = sorted(stats.latencies)
-
-    def pct(p: float) -> float | None:
-        return round(ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] * 1000, 2) if ordered else None
-
-    return {"requests": len(ordered), "errors": stats.errors, "statuses": dict(stats.statuses),
-            "rps": len(ordered) / duration, "p50_ms": pct(50), "p99_ms": pct(99), "duration": duration}
+    await asyncio.gather(*(_client(origin.host, origin.port, request, record_from, stop_at, stats)
+                           for _ in range(concurrency)))
+    return {"requests": len(stats.latencies), "errors": stats.errors, "statuses": dict(stats.statuses),
+            "rps": len(stats.latencies) / duration, "p50_ms": _ms(stats.latencies, 50),
+            "p99_ms": _ms(stats.latencies, 99), "duration": duration}
 
 
 def run(url: str, *, concurrency: int = 16, duration: float = 5, warmup: float = 1,

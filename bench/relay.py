@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from typing import Callable, Iterator
 
 from bench import core
 from bench.nats_publish import WINDOW
+from devtools import processes
+from devtools.stats import percentile
 
 NAME = "relay"
 PROVIDES: tuple[str, ...] = ()
@@ -49,51 +50,19 @@ _LISTEN_CODE = "import sys; from bench.relay import listen_main; listen_main(sys
 
 # ---------------------------------------------------------------- helpers shared with bench.consumers
 
-def log_path(ctx: core.Context, name: str) -> Path:
-    logs = ctx.var_dir / "bench-logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    return logs / f"{name}.log"
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _stop(process: subprocess.Popen, timeout: float = 15) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-
 @contextlib.contextmanager
 def manage(ctx: core.Context, name: str, *args: str, ready: str, timeout: float = 90,
            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """``manage.py <args>`` on the bench database and the run's NATS (plus ``env``), until ``ready`` is logged."""
-    path = log_path(ctx, name)
     env = ctx.env(DJANGO_SETTINGS_MODULE="bench.settings", **(env or {}))
-    with open(path, "wb") as log:
-        process = subprocess.Popen([sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py"), *args], env=env,
-                                   cwd=ctx.settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    process = processes.LoggedProcess([sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py"), *args],
+                                      ctx.log_path(name), env=env, cwd=ctx.settings.BASE_DIR, start_new_session=True)
     try:
-        deadline = time.monotonic() + timeout
-        while ready not in path.read_text(errors="replace"):
-            if process.poll() is not None:
-                raise RuntimeError(f"{args[0]} exited with {process.returncode}: {_tail(path)}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{args[0]}: no {ready!r} within {timeout:.0f} s: {_tail(path)}")
-            time.sleep(0.1)
+        processes.wait_until(lambda: ready in process.log_path.read_text(errors="replace"), timeout,
+                             f"{args[0]}: no {ready!r}", watch=[process], interval=0.1)
         yield process
     finally:
-        _stop(process)
+        processes.stop(process, timeout=15)
 
 
 def delete_stream(ctx: core.Context) -> None:
@@ -157,18 +126,18 @@ class Listener:
     """A separate process that timestamps arrivals (no GIL shared with the writer); ``stop()`` → {key: time}."""
 
     def __init__(self, ctx: core.Context, name: str, mode: str, target: str, channel: str) -> None:
-        self.out = log_path(ctx, name).with_suffix(".json")
+        self.out = ctx.log_path(name).with_suffix(".json")
         self.out.unlink(missing_ok=True)
         self.process = subprocess.Popen([sys.executable, "-c", _LISTEN_CODE, mode, target, channel, str(self.out)],
                                         cwd=ctx.settings.BASE_DIR, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                         text=True, start_new_session=True)
         line = self.process.stdout.readline()
         if line.strip() != "ready":
-            _stop(self.process)
+            processes.stop(self.process, timeout=15)
             raise RuntimeError(f"listener did not start ({mode} {channel})")
 
     def stop(self) -> dict[str, float]:
-        _stop(self.process)
+        processes.stop(self.process, timeout=15)
         try:
             return json.loads(self.out.read_text())
         except (OSError, ValueError):
@@ -178,7 +147,7 @@ class Listener:
 
     def close(self) -> None:
         if self.process.poll() is None:
-            _stop(self.process)
+            processes.stop(self.process, timeout=15)
 
 
 def latencies(committed: dict[str, float], arrived: dict[str, float], skip: int = WARMUP_MESSAGES) -> list[float]:
@@ -194,12 +163,12 @@ def latency_figures(prefix: str, values: list[float], expected: int, achieved: f
                 core.skipped(f"{prefix}_p99", "no message arrived", unit="ms")]
     missing = expected - len(values)
     tenth = max(1, len(values) // 10)
-    trend = (f"p50 of the first / last tenth {core.percentile(values[:tenth], 50):.1f} / "
-             f"{core.percentile(values[-tenth:], 50):.1f} ms")
+    trend = (f"p50 of the first / last tenth {percentile(values[:tenth], 50):.1f} / "
+             f"{percentile(values[-tenth:], 50):.1f} ms")
     detail = (f"{len(values)} messages at {achieved:.0f}/s paced ({RATE}/s asked), max "
               f"{max(values):.1f} ms, {trend}" + (f", {missing} never arrived" if missing else "") + f"; {method}")
-    figures = [core.measured(f"{prefix}_p50", [core.percentile(values, 50)], "ms", at_most=p50_max, note=detail),
-               core.measured(f"{prefix}_p99", [core.percentile(values, 99)], "ms", at_most=p99_max)]
+    figures = [core.measured(f"{prefix}_p50", [percentile(values, 50)], "ms", at_most=p50_max, note=detail),
+               core.measured(f"{prefix}_p99", [percentile(values, 99)], "ms", at_most=p99_max)]
     if missing or achieved < 0.9 * RATE:
         for figure in figures:
             figure.passed = False

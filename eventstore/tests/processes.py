@@ -13,7 +13,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from devtools.processes import LoggedProcess, stop
 from mallbots_site.embedded import nats_server_binary
 
 T = TypeVar("T")
@@ -84,10 +84,7 @@ class ManagedProcess:
     def __init__(self, argv: list[str], env: dict[str, str], log_path: Path) -> None:
         self.argv = argv
         self.log_path = log_path
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = LoggedProcess(argv, log_path, append=True, env=env, start_new_session=True)
 
     @property
     def pid(self) -> int:
@@ -175,7 +172,7 @@ class NatsServer:
         self.port = port
         self.store_dir = store_dir
         self.log_path = log_path
-        self.process: subprocess.Popen | None = None
+        self.process: LoggedProcess | None = None
 
     @property
     def url(self) -> str:
@@ -183,24 +180,16 @@ class NatsServer:
 
     def start(self, timeout: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = LoggedProcess(
+            [nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)],
+            self.log_path, append=True, start_new_session=True)
         wait_until(lambda: port_in_use(self.port) or self.process.poll() is not None, timeout, f"nats on {self.port}")
         if self.process.poll() is not None:
             raise RuntimeError(f"nats-server exited; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        if self.process is not None:
+            stop(self.process, timeout=10)
         self.process = None
 
 

@@ -1,4 +1,4 @@
-"""``manage.py busywork``: kiosk-like HTTP load with live progress and a final summary."""
+"""``manage.py busywork``: kiosk-like HTTP load with live progress and a final summary (the ``busywork`` package)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from mallbots_site.busywork import MIX, issue_busywork_token, run_load
+from busywork import MIX, issue_busywork_token, run_load
 
 
 def parse_mix(text: str) -> dict[str, float]:

@@ -3,13 +3,15 @@
 import asyncio
 import sys
 import time
-import urllib.request
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from mallbots_site.busywork import HttpClient, Pacer, RequestFailed, Summary, issue_busywork_token, run_load
+from busywork import Summary, issue_busywork_token, run_load
+from busywork.http import HttpClient, RequestFailed
+from busywork.kiosk import Pacer
+from devtools.processes import wait_ready
 from mallbots_site.management.commands.busywork import parse_mix
 
 
@@ -105,22 +107,6 @@ def test_problems_count_server_errors_unanswered_requests_and_wrong_outcomes_but
     assert summary.latency(50) == 120.0 and summary.to_dict()["checkouts_per_second"] == 0.3
 
 
-def _wait_ready(url: str, process, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if not process.running:
-            raise AssertionError(f"web server exited:\n{process.log()[-3000:]}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no answer from {url}:\n{process.log()[-3000:]}")
-        time.sleep(0.2)
-
-
 @pytest.mark.nats
 @pytest.mark.subprocess
 @pytest.mark.django_db(transaction=True)
@@ -139,7 +125,7 @@ def test_given_the_whole_system_when_busywork_runs_then_no_server_error_and_chec
         with run_command("run_relay", env=env, log_path=tmp_path / "relay.log"), \
                 run_command("run_consumers", env=env, log_path=tmp_path / "consumers.log") as consumers:
             base_url = f"http://127.0.0.1:{port}"
-            _wait_ready(base_url + "/liveness", web)
+            wait_ready(base_url + "/liveness", [web.process])
             consumers.wait_for_log("consuming mallbots.cosec.replies", timeout=30)
             summary = asyncio.run(run_load(base_url, token, clients=3, duration=10, seed=11, poll_grace=20))
     finally:
