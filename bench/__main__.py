@@ -29,6 +29,7 @@ MODULES = [
     "bench.consumers",
     "bench.kiosk",
     "bench.e2e",
+    "bench.fulfilment",
 ]
 
 

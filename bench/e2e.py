@@ -1,8 +1,9 @@
 """End-to-end figures of quality.md §1.2: kiosk checkout → order approved, capacity, busywork.
 
 The whole system runs as ``manage.py run_all`` starts it (web workers, relay, one consumer process per
-module and the scheduler as subprocesses on this box; there is no bot simulator yet: ``run_all`` starts
-one once a ``run_bots`` command exists), attached to a database of its own (``mallbots_bench_e2e``
+module and the scheduler as subprocesses on this box; without the bot simulator here, so these figures
+measure the kiosk path alone and stay comparable with earlier runs: ``bench.fulfilment`` runs the
+system again with ten simulated bots), attached to a database of its own (``mallbots_bench_e2e``
 on the run's PostgreSQL server, created for the module and dropped after it: the kernel module leaves
 toy outbox rows in the bench database that a relay would publish) and to a scratch nats-server (own
 port and store: the stream's subjects would collide with the run's NATS). Load comes from
@@ -62,8 +63,9 @@ class System:
 
 
 @contextlib.contextmanager
-def running_system(ctx: core.Context) -> Iterator[System]:
-    """Scratch NATS + ``run_all`` on a fresh database; yields once the API answers, stops everything after."""
+def running_system(ctx: core.Context, **env_extra: str) -> Iterator[System]:
+    """Scratch NATS + ``run_all`` (``env_extra`` added to its environment; no bots unless it sets
+    ``BOT_SIM_COUNT``) on a fresh database; yields once the API answers, stops everything after."""
     from mallbots_site.embedded import nats_server_binary
 
     web_port, nats_port = ctx.port(WEB_PORT_OFFSET), ctx.port(NATS_PORT_OFFSET)
@@ -83,7 +85,7 @@ def running_system(ctx: core.Context) -> Iterator[System]:
         env = ctx.env(DATABASE_URL=database.with_database(ctx.database_url, DATABASE),
                       NATS_URL=f"nats://127.0.0.1:{nats_port}", DJANGO_SETTINGS_MODULE="mallbots_site.settings",
                       WEB_HOST="127.0.0.1", WEB_PORT=str(web_port), BOT_SIM_BASE_URL=base_url,
-                      SHUTDOWN_TIMEOUT_SECONDS="10")
+                      SHUTDOWN_TIMEOUT_SECONDS="10", **{"BOT_SIM_COUNT": "0", **env_extra})
         manage = [sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py")]
         system = processes.LoggedProcess(manage + ["run_all"], ctx.log_path("e2e-run_all"), env=env,
                                          cwd=ctx.settings.BASE_DIR, start_new_session=True)

@@ -44,13 +44,17 @@ class Abandoned(Exception):
     """The list refused a step (400/403/404): the round ends, the bot goes back to polling."""
 
 
+def new_random() -> random.Random:
+    """The source of a bot's "is this item unavailable?" draws."""
+    return random.Random()
+
+
 class BotLoop:
-    def __init__(self, bot: SimulatedBot, base_url: str, pacing: Pacing, stopping: asyncio.Event,
-                 rng: random.Random | None = None) -> None:
+    def __init__(self, bot: SimulatedBot, base_url: str, pacing: Pacing, stopping: asyncio.Event) -> None:
         self.bot = bot
         self.pacing = pacing
         self.stopping = stopping
-        self.rng = rng or random.Random()
+        self.rng = new_random()
         self.client = httpx.AsyncClient(base_url=base_url.rstrip("/") + "/api/depot",
                                         headers={"Authorization": f"Bearer {bot.token}"}, timeout=10.0)
         self.rounds = 0

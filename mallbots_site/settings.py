@@ -231,7 +231,7 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "asyncio", "pgserver", "nats")},
+    "loggers": {name: {"level": "WARNING"} for name in ("django.db.backends", "asyncio", "pgserver", "nats", "httpx", "httpcore")},
 }
 
 if ENVIRONMENT == "production":

@@ -19,11 +19,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def http_server_argv(fd: int, workers: int) -> list[str]:
+def http_server_argv(fd: int | None, workers: int, *, bind: str = "") -> list[str]:
     """gunicorn with ``workers`` gthread workers (``WEB_THREADS`` threads each, HTTP keep-alive) serving the
-    WSGI application on the inherited socket."""
+    WSGI application on the inherited socket ``fd`` (or, for tests, on ``bind``, e.g. ``127.0.0.1:18400``)."""
     from django.conf import settings
 
-    return [sys.executable, "-m", "gunicorn", "--bind", f"fd://{fd}", "--workers", str(max(1, workers)),
+    return [sys.executable, "-m", "gunicorn", "--bind", bind or f"fd://{fd}", "--workers", str(max(1, workers)),
             "--worker-class", "gthread", "--threads", str(max(1, settings.WEB_THREADS)), "--timeout", "60",
             "--graceful-timeout", "20", "--error-logfile", "-", "mallbots_site.wsgi:application"]
