@@ -28,8 +28,10 @@ def _fields(cls):
 
 
 def _payload(cls) -> str:
+    """The stored payload's keys (a domain event's ``payload_keys`` renames attributes, ADR 8) and types."""
     fields = _fields(cls)
-    return ", ".join(f"`{f.name}`: {_type_name(h)}" for f, h in fields) if fields else "{}"
+    keys = getattr(cls, "payload_keys", {})
+    return ", ".join(f"`{keys.get(f.name, f.name)}`: {_type_name(h)}" for f, h in fields) if fields else "{}"
 
 
 def _documented(module: str) -> bool:
