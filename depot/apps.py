@@ -34,3 +34,8 @@ class DepotConfig(AppConfig):
             "storesapi.ProductRemoved": handlers.on_product_removed,
         })
         schedules.declare(name="depot-dispatch-sweep", func="depot.tasks.dispatch_sweep")
+
+        from eventstore import audit
+        from depot import audits
+
+        audit.declare("bots-and-lists-agree", audits.bots_and_lists_agree)

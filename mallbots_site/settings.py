@@ -187,6 +187,9 @@ EVENTSTORE_AGGREGATE_CACHE_SIZE = env.int("EVENTSTORE_AGGREGATE_CACHE_SIZE", def
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
 INBOX_RETENTION_DAYS = env.int("INBOX_RETENTION_DAYS", default=7)
 LAG_WARN_SECONDS = env.int("LAG_WARN_SECONDS", default=60)
+# manage.py audit: work younger than this is still in flight; event-store and outbox checks read the newest rows.
+AUDIT_GRACE_SECONDS = env.int("AUDIT_GRACE_SECONDS", default=30)
+AUDIT_SCAN_ROWS = env.int("AUDIT_SCAN_ROWS", default=200_000)
 
 BASKET_ABANDON_AFTER_MINUTES = env.int("BASKET_ABANDON_AFTER_MINUTES", default=30)
 SAGA_STEP_TIMEOUT_SECONDS = env.int("SAGA_STEP_TIMEOUT_SECONDS", default=300)

@@ -24,3 +24,10 @@ class OrderingConfig(AppConfig):
                                     "ordersapi.RejectOrder": handlers.reject_order})
         sagas.declare_replies(saga.CREATE_ORDER, durable="ordering-replies", module="ordering")
         schedules.declare(name="saga-timeouts", func="ordering.tasks.check_saga_timeouts")
+
+        from eventstore import audit
+        from ordering import audits
+
+        audit.declare("checkouts-ordered", audits.checkouts_ordered)
+        audit.declare("orders-settled", audits.orders_settled)
+        audit.declare("completed-orders-paid", audits.completed_orders_paid)

@@ -27,3 +27,8 @@ def find_order(order_id: str) -> OrderInfo | None:
         return None
     return OrderInfo(id=row.id, customer_id=row.customer_id, payment_id=row.payment_id, shopping_id=row.shopping_id,
                      invoice_id=row.invoice_id, status=row.status, total=row.total, version=row.version)
+
+
+def order_statuses(order_ids: list[str]) -> dict[str, str]:
+    """Status per known order id (unknown ids are left out); one query."""
+    return dict(models.Order.objects.filter(id__in=list(order_ids)).values_list("id", "status"))

@@ -19,3 +19,9 @@ class PaymentsConfig(AppConfig):
             "ordersapi.OrderReadied": handlers.on_order_readied,
             "ordersapi.OrderCanceled": handlers.on_order_canceled,
         })
+
+        from eventstore import audit
+        from payments import audits
+
+        audit.declare("money-adds-up", audits.captured_equals_paid)
+        audit.declare("payments-follow-orders", audits.payments_follow_orders)

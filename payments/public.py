@@ -50,3 +50,8 @@ def find_invoice(invoice_id: str) -> InvoiceInfo | None:
 def invoice_is_paid(order_id: str) -> bool:
     invoice = find_invoice(order_id)
     return invoice is not None and invoice.status == "paid"
+
+
+def invoice_statuses(order_ids: list[str]) -> dict[str, str]:
+    """Invoice status per order id that has an invoice (invoice id = order id); one query."""
+    return dict(models.Invoice.objects.filter(id__in=list(order_ids)).values_list("id", "status"))
