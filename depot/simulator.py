@@ -6,7 +6,8 @@ stop (``travel`` seconds), picks each item (``pick`` seconds) in full or reports
 probability ``unavailable_rate``), travels back and completes the list. A 400 or 403 on its list (the
 order was cancelled meanwhile) abandons the round. It resumes a list it finds already assigned or
 active (after a restart). Connection errors and 5xx answers (the web tier restarting) are retried with
-backoff; nothing ends a bot's loop but ``stop()``, after which an idle bot goes offline.
+backoff; nothing ends a bot's loop but the ``stopping`` event: the bot then stops where it is (a list
+under way stays active and is resumed by the next start) and goes offline if it is idle.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class Abandoned(Exception):
     """The list refused a step (400/403/404): the round ends, the bot goes back to polling."""
 
 
+class Stopped(Exception):
+    """The simulator is stopping: the bot leaves its loop where it is."""
+
+
 def new_random() -> random.Random:
     """The source of a bot's "is this item unavailable?" draws."""
     return random.Random()
@@ -60,19 +65,23 @@ class BotLoop:
         self.rounds = 0
 
     async def run(self) -> None:
-        """Online, then poll and shop until stopped; offline when stopped while idle."""
+        """Online, then poll and shop until stopped; then offline (refused while shopping: the list is resumed
+        by the next start)."""
         try:
             await self.call("PUT", f"/bots/{self.bot.id}/online", {}, accept=(400,))
             logger.info("%s: online", self.bot.name)
-            while not self.stopping.is_set():
+            while True:
                 record = (await self.call("GET", f"/bots/{self.bot.id}"))["bot"]
                 if record["shoppingListId"]:
                     await self.shop(record["shoppingListId"])
                 else:
                     await self.sleep(self.pacing.poll)
-            await self.call("PUT", f"/bots/{self.bot.id}/offline", {}, accept=(400,), retry=False)
-            logger.info("%s: offline", self.bot.name)
-        except (asyncio.CancelledError, httpx.HTTPError):
+        except Stopped:
+            pass
+        try:
+            answer = await self.call("PUT", f"/bots/{self.bot.id}/offline", {}, accept=(400,), retry=False)
+            logger.info("%s: %s", self.bot.name, answer.get("message") or "offline")
+        except Stopped:
             pass
         finally:
             await self.client.aclose()
@@ -112,7 +121,7 @@ class BotLoop:
     async def call(self, method: str, path: str, body: dict | None = None, *, accept: tuple[int, ...] = (),
                    retry: bool = True) -> dict:
         """The JSON answer of a 200 (or of an ``accept``-ed status). Connection errors, 5xx and other
-        statuses are retried with backoff until the bot is stopped (then ``CancelledError``)."""
+        statuses are retried with backoff until the bot is stopped (then ``Stopped``)."""
         backoff = Backoff(MAX_RETRY_SECONDS, first=0.5)
         while True:
             try:
@@ -123,19 +132,18 @@ class BotLoop:
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             if not retry or self.stopping.is_set():
-                raise asyncio.CancelledError
+                raise Stopped
             delay = backoff.next()
             logger.warning("%s: %s %s failed (%s); retrying in %.1fs", self.bot.name, method, path, problem, delay)
             await self.sleep(delay)
 
     async def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            try:
-                await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
-            except asyncio.TimeoutError:
-                pass
-        else:
-            await asyncio.sleep(0)
+        """Wait ``seconds`` (travel, picking, polling); ``Stopped`` as soon as the simulator stops."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=max(seconds, 0))
+        except asyncio.TimeoutError:
+            return
+        raise Stopped
 
 
 async def run_bots(bots: list[SimulatedBot], base_url: str, pacing: Pacing, stopping: asyncio.Event) -> int:

@@ -130,4 +130,8 @@ def test_orders_live_their_whole_life_with_the_bot_simulator(mall):
     assert abandoned["status"] == "canceled"
     processes.wait_until(lambda: bot_is_idle(staff), 20, "the bot released")
     bots.wait_for_log(f"abandoned list {abandoned['id']}", timeout=20)
-    assert "Traceback" not in bots.log()
+
+    assert bots.terminate() == 0
+    [bot] = staff.ok("GET", "/api/depot/bots")["bots"]
+    assert (bot["name"], bot["status"]) == ("sim-bot-1", "offline")
+    assert "bots stopped after 3 completed list(s)" in bots.log() and "Traceback" not in bots.log()
