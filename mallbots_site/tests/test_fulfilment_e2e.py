@@ -126,8 +126,9 @@ def test_orders_live_their_whole_life_with_the_bot_simulator(mall):
     assert order_of(kiosk, walked_away, "cancelled")["status"] == "cancelled"
     processes.wait_until(lambda: kiosk.ok("GET", f"/api/payments/{walked_away_payment}")["payment"]["status"]
                          == "released", 20, "payment released after the kiosk cancelled")
-    [abandoned] = staff.ok("GET", f"/api/depot/shopping?orderId={walked_away}")["shoppingLists"]
-    assert abandoned["status"] == "canceled"
+    abandoned = processes.wait_until(
+        lambda: next((sl for sl in staff.ok("GET", f"/api/depot/shopping?orderId={walked_away}")["shoppingLists"]
+                      if sl["status"] == "canceled"), None), 20, "the shopping list cancelled")
     processes.wait_until(lambda: bot_is_idle(staff), 20, "the bot released")
     bots.wait_for_log(f"abandoned list {abandoned['id']}", timeout=20)
 
