@@ -31,7 +31,7 @@ def mall(fresh_stream, tmp_path):
     port = processes.free_port(18500)
     base_url = f"http://127.0.0.1:{port}"
     env = processes.subprocess_env(BOT_SIM_BASE_URL=base_url, BOT_SIM_POLL_SECONDS="0.2",
-                                   BOT_SIM_TRAVEL_SECONDS="0.5", BOT_SIM_PICK_SECONDS="0.05",
+                                   BOT_SIM_TRAVEL_SECONDS="1.0", BOT_SIM_PICK_SECONDS="0.05",
                                    BOT_SIM_UNAVAILABLE_RATE="0.5")
     call_command("setup_schedules", verbosity=0)
     web = processes.ManagedProcess(http_server_argv(None, 2, bind=f"127.0.0.1:{port}"), env, tmp_path / "web.log")
