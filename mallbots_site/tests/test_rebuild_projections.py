@@ -74,3 +74,40 @@ def test_the_command_rebuilds_with_a_summary_and_refuses_unknown_apps():
     all_out = StringIO()
     call_command("rebuild_projections", "--all", "--no-progress", stdout=all_out, stderr=StringIO())
     assert [line.split(":")[0] for line in all_out.getvalue().splitlines()] == APPS
+
+
+def test_rebuilding_notifications_keeps_the_record_of_what_was_sent():
+    from notifications.models import Notification
+
+    a_day_at_the_mall()
+    before = list(Notification.objects.order_by("pk").values())
+    assert len(before) == 10
+    projections.rebuild("notifications")
+    assert list(Notification.objects.order_by("pk").values()) == before
+
+
+def test_a_projection_that_publishes_is_refused_in_a_rebuild():
+    from eventstore import outbox, registry
+    from stores import contracts, domain
+
+    a_day_at_the_mall()
+
+    @registry.projection(domain.StoreRebranded)
+    def misplaced(recorded):
+        outbox.publish(contracts.StoreRebranded(id=recorded.stream_id, name="again"), recorded=recorded)
+
+    try:
+        with pytest.raises(RuntimeError, match="a projection of stores.StoreRebranded published"):
+            projections.rebuild("stores")
+    finally:
+        registry._handlers[domain.StoreRebranded].remove(misplaced)
+        registry._projections.discard(misplaced)
+
+
+def test_aggregates_evicted_from_memory_are_read_again_from_their_streams(monkeypatch):
+    a_day_at_the_mall()
+    live = snapshot("ordering")
+    monkeypatch.setattr(projections, "AGGREGATES_IN_MEMORY", 1)
+    monkeypatch.setattr(projections, "PAGE", 3)
+    projections.rebuild("ordering")
+    assert snapshot("ordering") == live
