@@ -233,7 +233,8 @@ def test_type_errors_name_the_field_path(search, body, field, text):
 
 
 def test_several_type_errors_are_all_listed_the_first_is_the_message(search):
-    payload = bad(search, {"filters": {"minTotal": "x", "storeIds": 1}, "limit": "y"}, "filters.storeIds must be a list")
+    payload = bad(search, {"filters": {"minTotal": "x", "storeIds": 1}, "limit": "y"},
+                  "filters.storeIds must be a list")
     assert {d["field"] for d in payload["details"]} == {"filters.minTotal", "filters.storeIds", "limit"}
 
 
@@ -300,3 +301,17 @@ def test_a_huge_status_or_cursor_is_a_400_not_a_500(search):
     assert payload["message"].startswith("unknown order status: x")
     bad(search, {"next": "W" * 100000}, "the next cursor is invalid")
     assert json.dumps(search({"filters": {"customerId": "é" * 64}}))
+
+
+def test_openapi_schema_names_both_search_operations_with_their_bodies(client):
+    schema = client.get("/api/schema/?format=json").json()
+    operations = {(path, method): op["operationId"] for path, item in schema["paths"].items()
+                  for method, op in item.items() if path.startswith("/api/search")}
+    assert operations == {("/api/search/orders", "post"): "searchOrders",
+                          ("/api/search/orders/{order_id}", "get"): "getSearchOrder"}
+    components = schema["components"]["schemas"]
+    assert set(components["SearchOrderOut"]["properties"]) == {
+        "orderId", "customerId", "customerName", "items", "total", "status", "createdAt", "updatedAt"}
+    assert set(components["FiltersInRequest"]["properties"]) == {
+        "customerId", "after", "before", "storeIds", "productIds", "minTotal", "maxTotal", "status"}
+    assert components["SearchItemOut"]["properties"]["quantity"]["type"] == "integer"
