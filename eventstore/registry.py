@@ -89,6 +89,9 @@ def is_projection(handler: Callable[..., None]) -> bool:
 
 def register_aggregate(cls: type) -> None:
     """Called by ``Aggregate.__init_subclass__`` for each class that sets ``stream_type``."""
+    existing = _aggregates.get(cls.stream_type)
+    if existing is not None and existing.__qualname__ != cls.__qualname__:
+        raise ValueError(f"stream type {cls.stream_type} used by {existing.__qualname__} and {cls.__qualname__}")
     _aggregates[cls.stream_type] = cls
 
 

@@ -50,19 +50,20 @@ def notify(*, order_id: str, kind: str, customer_id: str, total: Decimal = Decim
     send it once the caller's transaction commits. Returns its id, or ``None`` if the order already has one of
     this kind. A customer without a number gives a ``failed`` row (``the customer has no SMS number``).
 
-    Precondition: inside the order event's transaction (``transaction.on_commit`` defers the send).
+    Runs in the caller's transaction (the order event's), else in its own; the send waits for the commit.
     """
-    number = caches.current_number(customer_id)
-    status, error = (domain.PENDING, "") if number else (domain.FAILED, domain.NO_NUMBER)
-    now = codec.utcnow()
-    with connection.cursor() as cursor:
-        cursor.execute(_RECORD, [order_id, kind, customer_id, number, domain.text(kind, order_id=order_id, total=total),
-                                 status, error, now, now])
-        inserted = cursor.fetchone()
-    if inserted is None:
-        return None
-    if status == domain.PENDING:
-        transaction.on_commit(partial(send_notification, notification_id=inserted[0]), robust=True)
+    with use_case():
+        number = caches.current_number(customer_id)
+        status, error = (domain.PENDING, "") if number else (domain.FAILED, domain.NO_NUMBER)
+        now = codec.utcnow()
+        with connection.cursor() as cursor:
+            cursor.execute(_RECORD, [order_id, kind, customer_id, number,
+                                     domain.text(kind, order_id=order_id, total=total), status, error, now, now])
+            inserted = cursor.fetchone()
+        if inserted is None:
+            return None
+        if status == domain.PENDING:
+            transaction.on_commit(partial(send_notification, notification_id=inserted[0]), robust=True)
     return inserted[0]
 
 

@@ -315,3 +315,18 @@ def test_openapi_schema_names_both_search_operations_with_their_bodies(client):
     assert set(components["FiltersInRequest"]["properties"]) == {
         "customerId", "after", "before", "storeIds", "productIds", "minTotal", "maxTotal", "status"}
     assert components["SearchItemOut"]["properties"]["quantity"]["type"] == "integer"
+
+
+def test_depot_staff_browse_search_orders_in_the_admin_with_the_order_history(client):
+    from access.testing import make_user
+    from mallbots_site.tests.scenario import a_day_at_the_mall
+
+    mall = a_day_at_the_mall()
+    client.force_login(make_user("stocker", "store_staff"))
+    assert client.get("/admin/search/order/").status_code == 403
+    client.force_login(make_user("desk", "depot_staff"))
+    page = client.get("/admin/search/order/?status=ready")
+    assert page.status_code == 200 and mall.orders["ready"].encode() in page.content
+    change = client.get(f"/admin/search/order/{mall.orders['completed']}/change/")
+    assert change.status_code == 200 and b"ordering.OrderCompleted" in change.content
+    assert client.post(f"/admin/search/order/{mall.orders['completed']}/delete/").status_code == 403
