@@ -8,9 +8,13 @@ class BasketsConfig(AppConfig):
     staff_roles = (DEPOT_STAFF, DEPOT_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
-        from baskets import contracts, domain, handlers  # noqa: F401
-        from eventstore import messaging, schedules
+        from baskets import contracts, domain, handlers, models  # noqa: F401
+        from eventstore import messaging, projections, schedules
         from stores.contracts import PRODUCT_SUBJECT, STORE_SUBJECT
+
+        projections.declare(app=self.label, tables=[models.Basket, models.BasketItem])
+        projections.declare(app=self.label, tables=[models.StoreCache, models.ProductCache],
+                            durables=["baskets-stores", "baskets-products"], sources=["stores.Store", "stores.Product"])
 
         messaging.declare(name="baskets-stores", module="baskets", subject=STORE_SUBJECT, handlers={
             "storesapi.StoreCreated": handlers.on_store_created,

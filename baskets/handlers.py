@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from baskets import caches, contracts, domain, models
 from eventstore import outbox
 from eventstore.messaging import Received
-from eventstore.registry import handles
+from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
 from stores import contracts as stores_contracts
 
@@ -53,7 +53,7 @@ def _project_line(recorded: RecordedEvent, product_id: str) -> None:
     _touch(recorded, total=basket.total)
 
 
-@handles(domain.BasketStarted)
+@projection(domain.BasketStarted)
 def project_basket_started(recorded: RecordedEvent) -> None:
     models.Basket.objects.create(
         id=recorded.stream_id, customer_id=recorded.event.customer_id, payment_id="", status=domain.OPEN,
@@ -61,18 +61,18 @@ def project_basket_started(recorded: RecordedEvent) -> None:
         updated_at=recorded.occurred_at)
 
 
-@handles(domain.BasketItemAdded, domain.BasketItemRemoved)
+@projection(domain.BasketItemAdded, domain.BasketItemRemoved)
 def project_line_changed(recorded: RecordedEvent) -> None:
     _project_line(recorded, recorded.event.product_id)
 
 
-@handles(domain.BasketCanceled)
+@projection(domain.BasketCanceled)
 def project_basket_canceled(recorded: RecordedEvent) -> None:
     models.BasketItem.objects.filter(basket_id=recorded.stream_id).delete()
     _touch(recorded, status=domain.CANCELED, total=Decimal("0.00"))
 
 
-@handles(domain.BasketCheckedOut)
+@projection(domain.BasketCheckedOut)
 def project_basket_checked_out(recorded: RecordedEvent) -> None:
     _touch(recorded, status=domain.CHECKED_OUT, payment_id=recorded.event.payment_id)
 

@@ -12,11 +12,11 @@ from eventstore import outbox
 from eventstore.commands import command_handler
 from eventstore.messaging import Received
 from eventstore.models import StoredEvent
-from eventstore.registry import handles
+from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
 
 
-@handles(domain.CustomerRegistered)
+@projection(domain.CustomerRegistered)
 def project_customer_registered(recorded: RecordedEvent) -> None:
     event = recorded.event
     position = StoredEvent.objects.values_list("global_position", flat=True).get(event_id=recorded.event_id)
@@ -24,13 +24,13 @@ def project_customer_registered(recorded: RecordedEvent) -> None:
                                    enabled=True, version=recorded.version, created_position=position)
 
 
-@handles(domain.CustomerSmsChanged)
+@projection(domain.CustomerSmsChanged)
 def project_customer_sms_changed(recorded: RecordedEvent) -> None:
     models.Customer.objects.filter(id=recorded.stream_id).update(sms_number=recorded.event.sms_number,
                                                                  version=recorded.version)
 
 
-@handles(domain.CustomerEnabled, domain.CustomerDisabled)
+@projection(domain.CustomerEnabled, domain.CustomerDisabled)
 def project_customer_enabled(recorded: RecordedEvent) -> None:
     enabled = isinstance(recorded.event, domain.CustomerEnabled)
     models.Customer.objects.filter(id=recorded.stream_id).update(enabled=enabled, version=recorded.version)

@@ -9,8 +9,8 @@ class DepotConfig(AppConfig):
     staff_roles = (DEPOT_STAFF, DEPOT_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
-        from depot import contracts, domain, handlers  # noqa: F401
-        from eventstore import messaging, schedules
+        from depot import contracts, domain, handlers, models  # noqa: F401
+        from eventstore import messaging, projections, schedules
         from ordering import contracts as ordering_contracts
         from stores import contracts as stores_contracts
 
@@ -34,6 +34,9 @@ class DepotConfig(AppConfig):
             "storesapi.ProductRemoved": handlers.on_product_removed,
         })
         schedules.declare(name="depot-dispatch-sweep", func="depot.tasks.dispatch_sweep")
+        projections.declare(app=self.label, tables=[models.ShoppingList, models.Bot])
+        projections.declare(app=self.label, tables=[models.StoreCache, models.ProductCache],
+                            durables=["depot-stores", "depot-products"], sources=["stores.Store", "stores.Product"])
 
         from eventstore import audit
         from depot import audits

@@ -16,13 +16,13 @@ from depot.models import ShoppingList as ShoppingListRow
 from eventstore import outbox
 from eventstore.commands import command_handler
 from eventstore.messaging import Received
-from eventstore.registry import handles
+from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
 
 # --- projections -------------------------------------------------------------------------------
 
 
-@handles(domain.ShoppingListCreated)
+@projection(domain.ShoppingListCreated)
 def project_created(recorded: RecordedEvent) -> None:
     event = recorded.event
     stops = [{"store_id": s.store_id, "store_name": s.store_name, "store_location": s.store_location,
@@ -43,7 +43,7 @@ _STATUS_AFTER = {
 }
 
 
-@handles(*_STATUS_AFTER)
+@projection(*_STATUS_AFTER)
 def project_status(recorded: RecordedEvent) -> None:
     fields = {"status": _STATUS_AFTER[type(recorded.event)], "version": recorded.version,
               "updated_at": recorded.occurred_at}
@@ -52,7 +52,7 @@ def project_status(recorded: RecordedEvent) -> None:
     ShoppingListRow.objects.filter(id=recorded.stream_id).update(**fields)
 
 
-@handles(domain.ShoppingListItemPicked, domain.ShoppingListItemUnavailable)
+@projection(domain.ShoppingListItemPicked, domain.ShoppingListItemUnavailable)
 def project_item_report(recorded: RecordedEvent) -> None:
     event = recorded.event
     picked = isinstance(event, domain.ShoppingListItemPicked)
@@ -66,14 +66,14 @@ def project_item_report(recorded: RecordedEvent) -> None:
                                                      updated_at=recorded.occurred_at)
 
 
-@handles(domain.BotRegistered)
+@projection(domain.BotRegistered)
 def project_bot_registered(recorded: RecordedEvent) -> None:
     BotRow.objects.create(id=recorded.stream_id, name=recorded.event.bot_name, status=domain.OFFLINE,
                           shopping_list_id="", available_since=None, created_at=recorded.occurred_at,
                           updated_at=recorded.occurred_at, version=recorded.version)
 
 
-@handles(domain.BotWentOnline, domain.BotWentOffline, domain.BotAssigned, domain.BotReleased)
+@projection(domain.BotWentOnline, domain.BotWentOffline, domain.BotAssigned, domain.BotReleased)
 def project_bot(recorded: RecordedEvent) -> None:
     """Status and list from the aggregate; ``available_since`` = when it became idle (dispatch order)."""
     bot: domain.Bot = recorded.aggregate

@@ -1,4 +1,5 @@
-"""The event catalog, generated from the registries (docs/event-catalog.md)."""
+"""The event catalog, generated from the registries (docs/event-catalog.md): integration messages, domain
+events, durable consumers and the read models ``rebuild_projections`` rebuilds."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import typing
 
 from django.apps import apps
 
-from eventstore import registry
+from eventstore import messaging, projections, registry
 
 
 def _type_name(hint) -> str:
@@ -54,4 +55,29 @@ def render(include_test_apps: bool = False) -> str:
     for event in registry.all_events():
         if visible(event.__module__):
             lines.append(f"| `{event.name}` | {event.version} | {_payload(event)} |")
+    lines += ["", "## Durable consumers (NATS JetStream)", "", "| Durable | Module | Filter subject | Handled names |",
+              "|---|---|---|---|"]
+    for durable in messaging.durables():
+        if include_test_apps or _documented_app(durable.module):
+            names = _code(sorted(durable.handlers))
+            lines.append(f"| `{durable.name}` | {durable.module} | `{durable.subject}` | {names} |")
+    lines += ["", "## Read models (`manage.py rebuild_projections <app>`)", "", "| App | Tables | Rebuilt from |",
+              "|---|---|---|"]
+    for app in projections.apps_with_read_models():
+        for group in projections.groups_of(app):
+            tables = _code(model._meta.db_table for model in group.tables)
+            if group.broker_fed:
+                source = f"{_code(group.sources)} through {_code(group.durables)}"
+            else:
+                source = f"{_code(projections.own_stream_types(app))} through its projections"
+            lines.append(f"| {app} | {tables} | {source} |")
     return "\n".join(lines) + "\n"
+
+
+def _code(names) -> str:
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def _documented_app(label: str) -> bool:
+    """A durable's module is documented when it is an installed app that is not an example app."""
+    return label in apps.app_configs and getattr(apps.app_configs[label], "in_event_catalog", True)

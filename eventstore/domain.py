@@ -44,6 +44,13 @@ class Aggregate:
     thing: ClassVar[str]
     snapshot_name: ClassVar[str | None] = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "stream_type" in cls.__dict__:
+            from eventstore import registry
+
+            registry.register_aggregate(cls)
+
     def __init__(self, id: str):
         self.id = id
         self.version = 0

@@ -1,9 +1,35 @@
-"""Gauges computed on scrape from the kernel tables (architecture.md §18)."""
+"""Gauges computed on scrape (architecture.md §18): the kernel's from its tables, and those apps declare in
+``AppConfig.ready()``::
+
+    metrics.declare_gauge("mallbots_notifications", "Notifications by status", ["status"], public.counts_by_status)
+
+An app's ``collect()`` returns ``{label values: value}`` (label values as a tuple in ``labels`` order).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
 from django.db import connection
 from prometheus_client import CollectorRegistry, Gauge
+
+
+@dataclass(frozen=True)
+class DeclaredGauge:
+    name: str
+    documentation: str
+    labels: tuple[str, ...]
+    collect: Callable[[], Mapping[tuple[str, ...], float]]
+
+
+_declared: dict[str, DeclaredGauge] = {}
+
+
+def declare_gauge(name: str, documentation: str, labels: list[str] | tuple[str, ...],
+                  collect: Callable[[], Mapping[tuple[str, ...], float]]) -> None:
+    """Add an app's gauge to every scrape; ``collect()`` runs on each scrape."""
+    _declared[name] = DeclaredGauge(name=name, documentation=documentation, labels=tuple(labels), collect=collect)
 
 
 def collect_registry() -> CollectorRegistry:
@@ -29,4 +55,8 @@ def collect_registry() -> CollectorRegistry:
         cursor.execute("SELECT status, count(*) FROM eventstore_sagainstance GROUP BY status")
         for status, n in cursor.fetchall():
             sagas.labels(status=status).set(n)
+    for declared in _declared.values():
+        gauge = Gauge(declared.name, declared.documentation, list(declared.labels), registry=registry)
+        for label_values, value in declared.collect().items():
+            gauge.labels(*label_values).set(value)
     return registry

@@ -1,7 +1,9 @@
 """Registries the apps fill in ``AppConfig.ready()``; the kernel knows no app.
 
 - domain events by stored name, with upcasters per (name, from_version);
-- in-transaction handlers per domain event class (projections, outbox translation);
+- aggregate classes by stream type (``Aggregate`` subclasses register themselves);
+- in-transaction handlers per domain event class: read-model projections (``projection``, which
+  ``rebuild_projections`` replays) and others such as the outbox translation (``handles``);
 - integration messages (events, commands, replies) by message name, with their subject.
 """
 
@@ -17,6 +19,8 @@ _events: dict[str, type[DomainEvent]] = {}
 _upcasters: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 _handlers: dict[type[DomainEvent], list[Callable[..., None]]] = defaultdict(list)
 _messages: dict[str, "MessageType"] = {}
+_projections: set[Callable[..., None]] = set()
+_aggregates: dict[str, type] = {}
 
 
 def domain_event(cls: type[DomainEvent]) -> type[DomainEvent]:
@@ -63,8 +67,40 @@ def handles(*event_classes: type[DomainEvent]):
     return register
 
 
+def projection(*event_classes: type[DomainEvent]):
+    """Decorator: like ``handles``, for a read-model projection (a writer of its app's read models and
+    nothing else). ``rebuild_projections`` replays the stored events through these handlers only."""
+
+    def register(fn: Callable[..., None]):
+        handles(*event_classes)(fn)
+        _projections.add(fn)
+        return fn
+
+    return register
+
+
 def handlers_for(event: DomainEvent) -> list[Callable[..., None]]:
     return _handlers.get(type(event), [])
+
+
+def is_projection(handler: Callable[..., None]) -> bool:
+    return handler in _projections
+
+
+def register_aggregate(cls: type) -> None:
+    """Called by ``Aggregate.__init_subclass__`` for each class that sets ``stream_type``."""
+    existing = _aggregates.get(cls.stream_type)
+    if existing is not None and existing.__qualname__ != cls.__qualname__:
+        raise ValueError(f"stream type {cls.stream_type} used by {existing.__qualname__} and {cls.__qualname__}")
+    _aggregates[cls.stream_type] = cls
+
+
+def aggregate_class(stream_type: str) -> type | None:
+    return _aggregates.get(stream_type)
+
+
+def all_aggregates() -> list[type]:
+    return sorted(_aggregates.values(), key=lambda c: c.stream_type)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ class OrderingConfig(AppConfig):
     staff_roles = (DEPOT_STAFF, DEPOT_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
-        from eventstore import messaging, sagas, schedules
-        from ordering import contracts, handlers, saga  # noqa: F401
+        from eventstore import messaging, projections, sagas, schedules
+        from ordering import contracts, handlers, models, saga  # noqa: F401
+
+        projections.declare(app=self.label, tables=[models.Order])
 
         messaging.declare(name="ordering-baskets", module="ordering", subject="mallbots.baskets.events.Basket",
                           handlers={"basketsapi.BasketCheckedOut": handlers.on_basket_checked_out})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from eventstore import outbox
 from eventstore.commands import command_handler
-from eventstore.registry import handles
+from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
 from ordering import contracts, domain, models, services
 
@@ -20,7 +20,7 @@ def _contract_items(items) -> tuple[contracts.OrderItem, ...]:
                                      quantity=i.quantity) for i in items)
 
 
-@handles(domain.OrderCreated, domain.OrderApproved, domain.OrderRejected, domain.OrderStarted,
+@projection(domain.OrderCreated, domain.OrderApproved, domain.OrderRejected, domain.OrderStarted,
          domain.OrderReadied, domain.OrderCanceled, domain.OrderCompleted)
 def project_order(recorded: RecordedEvent) -> None:
     """The order row is inserted by ``OrderCreated`` and overwritten with the aggregate's state after."""

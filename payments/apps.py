@@ -8,9 +8,11 @@ class PaymentsConfig(AppConfig):
     staff_roles = (DEPOT_STAFF, DEPOT_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
-        from eventstore import messaging
+        from eventstore import messaging, projections
         from ordering.contracts import ORDER_EVENTS
-        from payments import contracts, domain, handlers  # noqa: F401
+        from payments import contracts, domain, handlers, models  # noqa: F401
+
+        projections.declare(app=self.label, tables=[models.Payment, models.Invoice])
 
         messaging.declare(name="payments-commands", module="payments", subject=contracts.PAYMENTS_COMMANDS,
                           handlers={"paymentsapi.ConfirmPayment": handlers.on_confirm_payment})

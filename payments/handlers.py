@@ -10,7 +10,7 @@ from __future__ import annotations
 from eventstore import guards, outbox
 from eventstore.commands import command_handler
 from eventstore.messaging import Received
-from eventstore.registry import handles
+from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
 from ordering import contracts as ordering_contracts
 from payments import contracts, domain, models, services
@@ -23,7 +23,7 @@ def _touch(model, recorded: RecordedEvent, **fields) -> None:
         **fields, version=recorded.version, updated_at=recorded.occurred_at)
 
 
-@handles(domain.PaymentAuthorized)
+@projection(domain.PaymentAuthorized)
 def project_payment_authorized(recorded: RecordedEvent) -> None:
     event = recorded.event
     models.Payment.objects.create(
@@ -31,22 +31,22 @@ def project_payment_authorized(recorded: RecordedEvent) -> None:
         order_id="", version=recorded.version, created_at=recorded.occurred_at, updated_at=recorded.occurred_at)
 
 
-@handles(domain.PaymentConfirmed)
+@projection(domain.PaymentConfirmed)
 def project_payment_confirmed(recorded: RecordedEvent) -> None:
     _touch(models.Payment, recorded, status=domain.CONFIRMED, order_id=recorded.event.order_id)
 
 
-@handles(domain.PaymentCaptured)
+@projection(domain.PaymentCaptured)
 def project_payment_captured(recorded: RecordedEvent) -> None:
     _touch(models.Payment, recorded, status=domain.CAPTURED)
 
 
-@handles(domain.PaymentReleased)
+@projection(domain.PaymentReleased)
 def project_payment_released(recorded: RecordedEvent) -> None:
     _touch(models.Payment, recorded, status=domain.RELEASED)
 
 
-@handles(domain.InvoiceCreated)
+@projection(domain.InvoiceCreated)
 def project_invoice_created(recorded: RecordedEvent) -> None:
     event = recorded.event
     models.Invoice.objects.create(
@@ -55,17 +55,17 @@ def project_invoice_created(recorded: RecordedEvent) -> None:
         created_at=recorded.occurred_at, updated_at=recorded.occurred_at)
 
 
-@handles(domain.InvoicePaid)
+@projection(domain.InvoicePaid)
 def project_invoice_paid(recorded: RecordedEvent) -> None:
     _touch(models.Invoice, recorded, status=domain.PAID)
 
 
-@handles(domain.InvoiceCanceled)
+@projection(domain.InvoiceCanceled)
 def project_invoice_canceled(recorded: RecordedEvent) -> None:
     _touch(models.Invoice, recorded, status=domain.CANCELED)
 
 
-@handles(domain.InvoiceRefundRequired)
+@projection(domain.InvoiceRefundRequired)
 def project_invoice_refund_required(recorded: RecordedEvent) -> None:
     _touch(models.Invoice, recorded, refund_required=True)
 

@@ -9,4 +9,7 @@ class StoresConfig(AppConfig):
     staff_roles = (STORE_STAFF, STORE_ADMIN)  # their groups get this app's model permissions (setup_roles)
 
     def ready(self):
-        from stores import contracts, domain, handlers  # noqa: F401
+        from eventstore import projections
+        from stores import contracts, domain, handlers, models  # noqa: F401
+
+        projections.declare(app=self.label, tables=[models.Store, models.Product])

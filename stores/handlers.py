@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from eventstore import outbox
 from eventstore.models import StoredEvent
-from eventstore.registry import handles
+from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
 from stores import contracts, domain, models
 
@@ -18,7 +18,7 @@ def _position(recorded: RecordedEvent) -> int:
     return StoredEvent.objects.values_list("global_position", flat=True).get(event_id=recorded.event_id)
 
 
-@handles(domain.StoreCreated)
+@projection(domain.StoreCreated)
 def project_store_created(recorded: RecordedEvent) -> None:
     event = recorded.event
     models.Store.objects.create(id=recorded.stream_id, name=event.store_name, location=event.location,
@@ -26,19 +26,19 @@ def project_store_created(recorded: RecordedEvent) -> None:
                                 created_position=_position(recorded))
 
 
-@handles(domain.StoreParticipationEnabled, domain.StoreParticipationDisabled)
+@projection(domain.StoreParticipationEnabled, domain.StoreParticipationDisabled)
 def project_store_participation(recorded: RecordedEvent) -> None:
     participating = isinstance(recorded.event, domain.StoreParticipationEnabled)
     models.Store.objects.filter(id=recorded.stream_id).update(participating=participating, version=recorded.version)
 
 
-@handles(domain.StoreRebranded)
+@projection(domain.StoreRebranded)
 def project_store_rebranded(recorded: RecordedEvent) -> None:
     models.Store.objects.filter(id=recorded.stream_id).update(name=recorded.event.store_name,
                                                               version=recorded.version)
 
 
-@handles(domain.ProductAdded)
+@projection(domain.ProductAdded)
 def project_product_added(recorded: RecordedEvent) -> None:
     event = recorded.event
     models.Product.objects.create(id=recorded.stream_id, store_id=event.store_id, name=event.product_name,
@@ -46,7 +46,7 @@ def project_product_added(recorded: RecordedEvent) -> None:
                                   removed=False, version=recorded.version, created_position=_position(recorded))
 
 
-@handles(domain.ProductRebranded)
+@projection(domain.ProductRebranded)
 def project_product_rebranded(recorded: RecordedEvent) -> None:
     event = recorded.event
     models.Product.objects.filter(id=recorded.stream_id).update(name=event.product_name,
@@ -54,12 +54,12 @@ def project_product_rebranded(recorded: RecordedEvent) -> None:
                                                                 version=recorded.version)
 
 
-@handles(domain.ProductPriceIncreased, domain.ProductPriceDecreased)
+@projection(domain.ProductPriceIncreased, domain.ProductPriceDecreased)
 def project_product_price(recorded: RecordedEvent) -> None:
     models.Product.objects.filter(id=recorded.stream_id).update(price=recorded.event.price, version=recorded.version)
 
 
-@handles(domain.ProductRemoved)
+@projection(domain.ProductRemoved)
 def project_product_removed(recorded: RecordedEvent) -> None:
     models.Product.objects.filter(id=recorded.stream_id).update(removed=True, version=recorded.version)
 

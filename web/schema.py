@@ -7,6 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 
 def _basic(kind):
     class Extension(OpenApiSerializerFieldExtension):
+        match_subclasses = True
+
         def map_serializer_field(self, auto_schema, direction):
             return build_basic_type(kind)
 
@@ -35,6 +37,7 @@ class TimestampField(_basic(OpenApiTypes.DATETIME)):
 
 class TextListField(OpenApiSerializerFieldExtension):
     target_class = "web.rest.TextList"
+    match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
         return build_array_type(build_basic_type(OpenApiTypes.STR))

@@ -1,0 +1,50 @@
+"""Reads of the search read model for the API (api.md §4.7)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from eventstore.ids import is_valid_id
+from search import domain
+from search.models import Order
+
+
+def search_orders(filters: domain.Filters, *, cursor: domain.Cursor | None, limit: int) -> tuple[list[Order], str]:
+    """One page of the orders matching every filter, newest first (``created_at``, then ``order_id``,
+    descending), after ``cursor``; and the cursor of the next page (``""`` when there is none).
+
+    Uses ``search_order_newest_first`` for the order and the paging condition, the GIN indexes for the
+    store and product filters. Precondition: ``filters.check()`` passed.
+    """
+    if filters.matches_nothing:
+        return [], ""
+    rows = Order.objects.all()
+    if filters.customer_id:
+        rows = rows.filter(customer_id=filters.customer_id)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.after is not None:
+        rows = rows.filter(created_at__gt=filters.after)
+    if filters.before is not None:
+        rows = rows.filter(created_at__lt=filters.before)
+    if filters.store_ids:
+        rows = rows.filter(store_ids__overlap=domain.valid_ids(filters.store_ids))
+    if filters.product_ids:
+        rows = rows.filter(product_ids__overlap=domain.valid_ids(filters.product_ids))
+    if filters.min_total:
+        rows = rows.filter(total__gte=filters.min_total)
+    if filters.max_total:
+        rows = rows.filter(total__lte=filters.max_total)
+    if cursor is not None:
+        rows = rows.filter(Q(created_at__lt=cursor.created_at)
+                           | Q(created_at=cursor.created_at, order_id__lt=cursor.order_id))
+    page = list(rows.order_by("-created_at", "-order_id")[:limit + 1])
+    if len(page) <= limit:
+        return page, ""
+    last = page[limit - 1]
+    return page[:limit], domain.encode_cursor(domain.Cursor(created_at=last.created_at, order_id=last.order_id))
+
+
+def find_order(order_id: str) -> Order | None:
+    """The order's search row, or ``None`` for an unknown or malformed id."""
+    return Order.objects.filter(order_id=order_id).first() if is_valid_id(order_id) else None
