@@ -71,6 +71,17 @@ def test_after_an_orders_whole_life_every_check_holds_and_the_command_exits_zero
         ("bots-and-lists-agree", False), ("money-adds-up", False)]
 
 
+def test_the_thorough_audit_finds_a_read_model_that_drifted_from_the_event_store_and_leaves_it_as_it_was():
+    order_id, _ = completed_order()
+    out = io.StringIO()
+    call_command("audit", "--thorough", stdout=out)
+    assert "11 checks, 0 breached" in out.getvalue() and "projection-drift" in out.getvalue()
+    ordering_models.Order.objects.filter(id=order_id).update(total=0)
+    [finding] = audit.run(["projection-drift"])
+    assert finding.breached and "ordering.Order" in finding.detail
+    assert ordering_models.Order.objects.get(id=order_id).total == 0
+
+
 def test_a_breach_is_reported_by_its_check_and_the_command_exits_one():
     order_id, payment_id = completed_order()
     payments_models.Payment.objects.filter(id=payment_id).update(status="confirmed")

@@ -15,13 +15,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--only", default="", help="comma-separated check names")
         parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+        parser.add_argument("--thorough", action="store_true",
+                            help="also the checks that read everything (projection-drift: every read model "
+                                 "against a rebuild, in a rolled-back transaction)")
 
     def handle(self, *args, only, **options):
         wanted = [name.strip() for name in only.split(",") if name.strip()]
         unknown = sorted(set(wanted) - set(audit.names()))
         if unknown:
             raise CommandError(f"unknown check(s): {', '.join(unknown)}; choose from {', '.join(audit.names())}")
-        findings = audit.run(wanted or None)
+        findings = audit.run(wanted or None, thorough=options["thorough"])
         if options["json"]:
             self.stdout.write(_json([{"check": f.check, "count": f.count, "breach": f.breached, "detail": f.detail,
                                       "seconds": round(f.seconds, 3)} for f in findings]))
