@@ -8,6 +8,7 @@ SUPERUSER_APPS = ("django_q", "auth")
 admin.site.site_header = "MallBots"
 admin.site.site_title = "MallBots admin"
 admin.site.index_title = "Stores, depot and operations"
+admin.site.site_url = None
 
 
 class SuperuserOnly:

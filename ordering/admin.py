@@ -3,6 +3,8 @@ with customer names, links to the order's customer, shopping list, bot, payment 
 cancel / ready / complete actions through the services."""
 
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from customers.public import customer_names
 from depot.public import bot_names, find_shopping_list
@@ -21,7 +23,7 @@ class OrderAdmin(ReadModelAdmin):
     list_filter = ("status",)
     search_fields = ("id", "customer_id", "payment_id", "shopping_id")
     actions = ["cancel_orders", "ready_orders", "complete_orders"]
-    fields = ("id", "customer_link", "status", "reason", "total", "items", "shopping_list_link", "bot_link",
+    fields = ("id", "customer_link", "status", "reason", "total", "item_lines", "shopping_list_link", "bot_link",
               "payment_link", "invoice_link", "created_at", "updated_at", "version")
     readonly_fields = fields
     page_lookups = {"customer_name": ("customer_id", customer_names)}
@@ -47,6 +49,11 @@ class OrderAdmin(ReadModelAdmin):
     def customer_link(self, obj) -> str:
         return admin_link("customers", "customer", obj.customer_id,
                           customer_names([obj.customer_id]).get(obj.customer_id, ""))
+
+    @admin.display(description="Items")
+    def item_lines(self, obj) -> str:
+        return format_html_join(mark_safe("<br>"), "{} × {} ({}) at {}", (
+            (item["quantity"], item["product_name"], item["store_name"], item["price"]) for item in obj.items))
 
     @admin.display(description="Shopping list")
     def shopping_list_link(self, obj) -> str:
