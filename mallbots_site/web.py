@@ -24,10 +24,11 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def http_server_argv(fd: int, workers: int) -> list[str]:
+def http_server_argv(fd: int | None, workers: int, *, bind: str = "") -> list[str]:
     """gunicorn with ``workers`` uvicorn workers serving the ASGI application (HTTP keep-alive, WebSocket)
-    on the inherited socket; SIGTERM stops them gracefully within ``--graceful-timeout``. No control socket:
-    several web tiers (tests, benchmarks) run on one machine and it would be one path in ``$HOME``."""
-    return [sys.executable, "-m", "gunicorn", "--bind", f"fd://{fd}", "--workers", str(max(1, workers)),
+    on the inherited socket ``fd`` (or, for tests, on ``bind``, e.g. ``127.0.0.1:18400``); SIGTERM stops them
+    gracefully within ``--graceful-timeout``. No control socket: several web tiers (tests, benchmarks) run
+    on one machine and it would be one path in ``$HOME``."""
+    return [sys.executable, "-m", "gunicorn", "--bind", bind or f"fd://{fd}", "--workers", str(max(1, workers)),
             "--worker-class", WORKER_CLASS, "--timeout", "60", "--graceful-timeout", "20",
             "--no-control-socket", "--error-logfile", "-", "mallbots_site.asgi:application"]
