@@ -23,7 +23,9 @@ run: $(STAMP)
 	$(PY) manage.py run_all
 
 # Tests use their own embedded servers (./var/test, NATS on 14222) so a running `make run` is untouched.
+# Browser tests need Debian's chromium; without it they are skipped (.ci/run installs it).
 test: $(STAMP)
+	@command -v chromium >/dev/null || echo "make test: no chromium on this machine, the browser tests are skipped (apt-get install chromium)"
 	VAR_DIR=$(CURDIR)/var/test EMBEDDED_NATS_PORT=14222 $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -1,13 +1,14 @@
-"""Admin for baskets (architecture.md §13): read-only lists for depot roles, the "cancel basket" action
-through ``baskets.services``, each basket's event history; the stores caches for superusers."""
+"""Admin for baskets (architecture.md §13): read-only lists for depot roles (``BasketsConfig.staff_roles``),
+customer names, links to the customer and payment, the "cancel basket" action through ``baskets.services``,
+each basket's event history; the stores caches for superusers."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from baskets import models, services
-from web.admin_commands import ReadModelAdmin
+from customers.public import customer_names
+from web.admin_commands import ReadModelAdmin, admin_link
 
 
 class ReadOnly:
@@ -31,21 +32,31 @@ class BasketItemInline(ReadOnly, admin.TabularInline):
 @admin.register(models.Basket)
 class BasketAdmin(ReadOnly, ReadModelAdmin):
     stream_type = "baskets.Basket"
-    list_display = ("id", "customer_id", "status", "total", "updated_at")
+    list_display = ("id", "customer", "status", "total", "updated_at")
     list_filter = ("status",)
     search_fields = ("id", "customer_id", "payment_id")
-    fields = ("id", "customer_id", "status", "total", "payment_id", "version", "created_at", "updated_at")
+    fields = ("id", "customer_link", "status", "total", "payment_link", "version", "created_at", "updated_at")
+    readonly_fields = ("customer_link", "payment_link")
     inlines = (BasketItemInline,)
     actions = ("cancel_baskets",)
+    page_lookups = {"customer_name": ("customer_id", customer_names)}
 
-    def has_module_permission(self, request):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+    @admin.display(description="Customer")
+    def customer(self, obj) -> str:
+        return getattr(obj, "customer_name", "") or obj.customer_id
 
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+    @admin.display(description="Customer")
+    def customer_link(self, obj) -> str:
+        name = customer_names([obj.customer_id]).get(obj.customer_id, "")
+        return admin_link("customers", "customer", obj.customer_id, name)
+
+    @admin.display(description="Payment")
+    def payment_link(self, obj) -> str:
+        return admin_link("payments", "payment", obj.payment_id)
 
     def has_cancel_permission(self, request) -> bool:
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+        """Same access level as ``DELETE /api/baskets/{id}`` for staff: a depot role (the module's roles)."""
+        return self.admits(request)
 
     @admin.action(description="Cancel the selected baskets", permissions=["cancel"])
     def cancel_baskets(self, request, queryset):

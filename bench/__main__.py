@@ -28,6 +28,7 @@ MODULES = [
     "bench.relay",
     "bench.consumers",
     "bench.kiosk",
+    "bench.websocket",
     "bench.e2e",
     "bench.fulfilment",
 ]

@@ -2,8 +2,8 @@
 
 A store with 50 products is created through ``stores.services`` in the bench database, and a kiosk
 token through ``access.tokens.issue_token``. The endpoint is served by the project's web tier
-as ``run_all`` starts it (``bench.servers.project_web``: ``WEB_WORKERS`` gunicorn gthread workers on one
-socket, the same set-up as ``drf_hello_project``) and loaded by ``bench.loadgen`` (concurrency 16,
+as ``run_all`` starts it (``bench.servers.project_web``: ``WEB_WORKERS`` uvicorn workers under gunicorn on
+one socket, each with ``WEB_THREADS`` threads for HTTP; the same set-up as ``drf_hello_project``) and loaded by ``bench.loadgen`` (concurrency 16,
 keep-alive, ``Authorization: Bearer <kiosk token>``) from its own process. Every answer must be 200;
 the first one is checked to list the 50 products.
 
@@ -74,7 +74,7 @@ def run(ctx: core.Context) -> list[core.Figure]:
     p50 = core.median(r["p50_ms"] for r in results if r["p50_ms"] is not None) if results else None
     p99 = core.median(r["p99_ms"] for r in results if r["p99_ms"] is not None) if results else None
     bad = errors + sum(count for status, count in statuses.items() if status != "200")
-    detail = (f"{ctx.settings.WEB_WORKERS} gunicorn gthread workers × {ctx.settings.WEB_THREADS} threads "
+    detail = (f"{ctx.settings.WEB_WORKERS} uvicorn workers × {ctx.settings.WEB_THREADS} HTTP threads "
               f"(run_all web tier), {PRODUCTS} products, kiosk token, "
               f"concurrency {CONCURRENCY}; p50 {p50} ms, p99 {p99} ms; statuses {statuses}, {errors} errors")
     figures = [

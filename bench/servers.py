@@ -1,7 +1,7 @@
 """Web servers for HTTP benchmarks, started as subprocesses attached to the run's database and NATS.
 
-``project_web`` is the web tier as ``run_all`` starts it (``settings.WEB_WORKERS`` gunicorn gthread workers
-sharing one listening socket via ``--fd``); ``gunicorn_sync`` is the plain-Django reference.
+``project_web`` is the web tier as ``run_all`` starts it (``mallbots_site.web``: ``settings.WEB_WORKERS``
+uvicorn workers under gunicorn sharing one listening socket via ``fd://``, HTTP on a thread pool and WebSocket); ``gunicorn_sync`` is the plain-Django reference.
 Both serve ``DJANGO_SETTINGS_MODULE=bench.settings`` (the project's URLs plus ``/bench/hello``).
 Output goes to ``VAR_DIR/bench-logs/<name>.log``.
 """

@@ -49,7 +49,7 @@ def run(ctx: core.Context) -> list[core.Figure]:
                                     note=f"gunicorn 2 sync workers; {_describe(results[gunicorn_name])}")
     project_figure = core.measured(
         project_name, rates(project_name), "req/s", baseline=gunicorn_figure, at_least=0.5,
-        note=f"run_all web tier: {workers} gunicorn gthread workers on one socket; {_describe(results[project_name])}")
+        note=f"run_all web tier: {workers} uvicorn workers (HTTP on a thread pool) on one socket; {_describe(results[project_name])}")
     for figure, name in ((gunicorn_figure, gunicorn_name), (project_figure, project_name)):
         if any(r["errors"] for r in results[name]):
             figure.passed = False if figure.passed is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from customers import models
 from eventstore.ids import is_valid_id
@@ -26,3 +27,9 @@ def find_customer(customer_id: str) -> CustomerInfo | None:
         return None
     return CustomerInfo(id=row.id, name=row.name, sms_number=row.sms_number, enabled=row.enabled,
                         version=row.version)
+
+
+def customer_names(customer_ids: Iterable[str]) -> dict[str, str]:
+    """The names of the known customers among ``customer_ids``, by id (one query)."""
+    ids = [customer_id for customer_id in set(customer_ids) if is_valid_id(customer_id)]
+    return dict(models.Customer.objects.filter(id__in=ids).values_list("id", "name")) if ids else {}

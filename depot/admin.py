@@ -1,18 +1,19 @@
 """Admin for shopping lists and bots (architecture.md §13): read-only lists of the read models for depot
-roles, each aggregate's event history, and actions through ``depot.services`` with the API's access
-levels: initiate, assign (choose bot) and cancel lists (DepotStaff); register bots, bring them online
-or take them offline (DepotAdmin)."""
+roles (``DepotConfig.staff_roles``) with bot names and links to the order and bot, each aggregate's event
+history, and actions through ``depot.services`` with the API's access levels: initiate, assign (choose
+bot) and cancel lists (DepotStaff); register bots, bring them online or take them offline (DepotAdmin)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db.models import OuterRef, Subquery
 
 from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from depot import domain, models, services
 from eventstore import codec
-from web.admin_commands import CommandAdmin, ReadModelAdmin
+from web.admin_commands import CommandAdmin, ReadModelAdmin, admin_link
 
 
 class AssignForm(ActionForm):
@@ -25,19 +26,29 @@ class AssignForm(ActionForm):
 @admin.register(models.ShoppingList)
 class ShoppingListAdmin(ReadModelAdmin):
     stream_type = "depot.ShoppingList"
-    list_display = ("id", "order_id", "status", "assigned_bot_id", "item_count", "created_at")
+    list_display = ("id", "order_link", "status", "bot_name", "item_count", "created_at")
     list_filter = ("status",)
     search_fields = ("id", "order_id", "assigned_bot_id")
-    fields = ("id", "order_id", "status", "assigned_bot_id", "items", "version", "created_at", "updated_at")
-    readonly_fields = ("items",)
+    fields = ("id", "order_link", "status", "bot_link", "items", "version", "created_at", "updated_at")
+    readonly_fields = ("items", "order_link", "bot_link")
     actions = ("initiate_lists", "assign_lists", "cancel_lists")
     action_form = AssignForm
 
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+    def get_queryset(self, request):
+        names = models.Bot.objects.filter(pk=OuterRef("assigned_bot_id")).values("name")[:1]
+        return super().get_queryset(request).annotate(bot_name=Subquery(names))
 
-    def has_module_permission(self, request):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+    @admin.display(description="Bot", ordering="bot_name")
+    def bot_name(self, obj) -> str:
+        return obj.bot_name or obj.assigned_bot_id
+
+    @admin.display(description="Bot")
+    def bot_link(self, obj) -> str:
+        return admin_link("depot", "bot", obj.assigned_bot_id, obj.bot_name or "")
+
+    @admin.display(description="Order")
+    def order_link(self, obj) -> str:
+        return admin_link("ordering", "order", obj.order_id)
 
     def has_add_permission(self, request):
         return False
@@ -85,24 +96,22 @@ class BotAdmin(CommandAdmin):
     """Bots: registering (the add form) and online/offline need ``depot_admin``, like the API."""
 
     stream_type = "depot.Bot"
-    list_display = ("name", "status", "shopping_list_id", "available_since", "id")
+    list_display = ("name", "status", "shopping_list_link", "available_since", "id")
     list_filter = ("status",)
     search_fields = ("name", "id", "shopping_list_id")
     actions = ("bring_online", "take_offline")
     domain_validated = ("name",)
 
     def get_fields(self, request, obj=None):
-        return ["name"] if obj is None else ["id", "name", "status", "shopping_list_id", "available_since", "version",
-                                             "created_at", "updated_at"]
+        return ["name"] if obj is None else ["id", "name", "status", "shopping_list_link", "available_since",
+                                             "version", "created_at", "updated_at"]
 
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.get_fields(request, obj)
 
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
-
-    def has_module_permission(self, request):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
+    @admin.display(description="Shopping list")
+    def shopping_list_link(self, obj) -> str:
+        return admin_link("depot", "shoppinglist", obj.shopping_list_id)
 
     def has_add_permission(self, request):
         return has_role(request.user, DEPOT_ADMIN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterable
 
 from depot import models
 from eventstore.ids import is_valid_id
@@ -53,3 +54,9 @@ def shopping_list_for_order(order_id: str) -> ShoppingListInfo | None:
     """The order's list (at most one per order), or ``None``."""
     row = models.ShoppingList.objects.filter(order_id=order_id).first()
     return _info(row) if row else None
+
+
+def bot_names(bot_ids: Iterable[str]) -> dict[str, str]:
+    """The names of the known bots among ``bot_ids``, by id (one query)."""
+    ids = [bot_id for bot_id in set(bot_ids) if bot_id]
+    return dict(models.Bot.objects.filter(id__in=ids).values_list("id", "name")) if ids else {}

@@ -1,4 +1,5 @@
-"""Kernel admin (architecture.md §13): events, snapshots, outbox, inbox, dead letters and sagas, superusers only.
+"""Kernel admin (architecture.md §13): events, snapshots, outbox, inbox, applied versions, checkpoints, dead
+letters and sagas, superusers only.
 
 Every table is read-only here. The only writes are the operator actions: "republish" (clear the outbox
 row's ``published_at`` so the relay sends it again), "replay" and "discard" for dead letters (the same
@@ -15,7 +16,8 @@ from django.utils.html import format_html
 
 from eventstore import codec, context, deadletters
 from eventstore.errors import ConcurrencyError, DomainError, NotFound
-from eventstore.models import DeadLetter, InboxMessage, OutboxMessage, SagaInstance, Snapshot, StoredEvent
+from eventstore.models import (AppliedVersion, Checkpoint, DeadLetter, InboxMessage, OutboxMessage, SagaInstance,
+                               Snapshot, StoredEvent)
 
 
 def pretty_json(value) -> str:
@@ -130,6 +132,20 @@ class InboxAdmin(KernelAdmin):
     @admin.display(description="metadata")
     def metadata_json(self, obj):
         return pretty_json(obj.metadata)
+
+
+@admin.register(AppliedVersion)
+class AppliedVersionAdmin(KernelAdmin):
+    list_display = ("scope", "stream_type", "stream_id", "version", "updated_at")
+    list_filter = ("scope", "stream_type")
+    search_fields = ("=stream_id",)
+    ordering = ("-updated_at",)
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(KernelAdmin):
+    list_display = ("name", "position", "updated_at")
+    ordering = ("name",)
 
 
 class DeadLetterStatusFilter(admin.SimpleListFilter):

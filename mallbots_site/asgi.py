@@ -1,20 +1,42 @@
-"""ASGI entry point. The environment (``DATABASE_URL``, ``NATS_URL``, ``DJANGO_SECRET_KEY``) comes from the
-parent, ``run_all`` (whose ``manage.py`` prepared it) or the deployment: a server's workers must attach to
-one PostgreSQL and NATS, not start their own, so nothing here calls ``bootstrap.prepare()`` (ADR 15)."""
+"""ASGI entry point of the web tier (ADR 23): HTTP to the WSGI application on a thread pool, WebSockets to Channels.
+
+``http`` scopes go to ``mallbots_site.wsgi.application`` through ``a2wsgi.WSGIMiddleware`` and its pool of
+``WEB_THREADS`` threads, so a request runs like under gunicorn's gthread workers (one thread per request,
+a persistent database connection per thread, no async/sync hops inside Django). ``websocket`` scopes go to
+Channels with session authentication and the Origin checked against ``ALLOWED_HOSTS``.
+
+The environment (``DATABASE_URL``, ``NATS_URL``, ``DJANGO_SECRET_KEY``) comes from the parent, ``run_all``
+(whose ``manage.py`` prepared it) or the deployment: a server's workers must attach to one PostgreSQL and
+NATS, not start their own, so nothing here calls ``bootstrap.prepare()`` (ADR 15).
+"""
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mallbots_site.settings")
-django_asgi_app = get_asgi_application()
 
+from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from mallbots_site.wsgi import application as wsgi_application  # noqa: E402  (sets Django up)
 from mallbots_site.routing import websocket_urlpatterns  # noqa: E402
 
+
+async def lifespan(scope, receive, send) -> None:
+    """Nothing to start or stop: answer the server's lifespan messages."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+    "http": WSGIMiddleware(wsgi_application, workers=max(1, settings.WEB_THREADS)),
+    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    "lifespan": lifespan,
 })

@@ -1,7 +1,6 @@
 """Busywork: the HTTP client and pacer on their own, then a short run against the real processes."""
 
 import asyncio
-import sys
 import time
 
 import pytest
@@ -11,7 +10,6 @@ from django.core.management import call_command
 from busywork import Summary, issue_busywork_token, run_load
 from busywork.http import HttpClient, RequestFailed
 from busywork.kiosk import Pacer
-from devtools.processes import wait_ready
 from mallbots_site.management.commands.busywork import parse_mix
 
 
@@ -111,25 +109,19 @@ def test_problems_count_server_errors_unanswered_requests_and_wrong_outcomes_but
 @pytest.mark.subprocess
 @pytest.mark.django_db(transaction=True)
 def test_given_the_whole_system_when_busywork_runs_then_no_server_error_and_checkouts_reach_a_final_state(tmp_path):
-    from eventstore.tests.processes import ManagedProcess, delete_stream, free_port, run_command, subprocess_env
+    from eventstore.tests.processes import delete_stream, run_command, subprocess_env
+    from mallbots_site.tests.webtier import web_tier
 
     delete_stream(settings.NATS_URL, settings.NATS_STREAM)
     call_command("ensure_stream")
     call_command("setup_roles", verbosity=0)
     token, _ = issue_busywork_token()
     env = subprocess_env()
-    port = free_port(settings.EMBEDDED_NATS_PORT + 120)
-    web = ManagedProcess([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                          "mallbots_site.asgi:application"], env, tmp_path / "web.log")
-    try:
-        with run_command("run_relay", env=env, log_path=tmp_path / "relay.log"), \
-                run_command("run_consumers", env=env, log_path=tmp_path / "consumers.log") as consumers:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_ready(base_url + "/liveness", [web.process])
-            consumers.wait_for_log("consuming mallbots.cosec.replies", timeout=30)
-            summary = asyncio.run(run_load(base_url, token, clients=3, duration=10, seed=11, poll_grace=20))
-    finally:
-        web.cleanup()
+    with web_tier(tmp_path / "web.log") as base_url, \
+            run_command("run_relay", env=env, log_path=tmp_path / "relay.log"), \
+            run_command("run_consumers", env=env, log_path=tmp_path / "consumers.log") as consumers:
+        consumers.wait_for_log("consuming mallbots.cosec.replies", timeout=30)
+        summary = asyncio.run(run_load(base_url, token, clients=3, duration=10, seed=11, poll_grace=20))
 
     print(summary.format())
     assert summary.server_errors == 0, summary.format()

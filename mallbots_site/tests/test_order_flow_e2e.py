@@ -1,10 +1,9 @@
-"""The reference clients' order-flow sequence over HTTP against real processes: daphne, run_relay and
+"""The reference clients' order-flow sequence over HTTP against real processes: the web tier, run_relay and
 run_consumers on real PostgreSQL and NATS (issues 4 and 5)."""
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ from access.tokens import issue_token
 from baskets.models import ProductCache
 from eventstore.models import InboxMessage
 from eventstore.tests import processes
+from mallbots_site.tests.webtier import web_tier
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.subprocess]
 
@@ -51,21 +51,14 @@ class Api:
 
 @pytest.fixture
 def system(fresh_stream, tmp_path):
-    """Web (one daphne worker), relay and all consumers against the test database and NATS."""
+    """The web tier (one worker), relay and all consumers against the test database and NATS."""
     env = processes.subprocess_env()
-    port = processes.free_port(18400)
-    web = processes.ManagedProcess([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                                    "mallbots_site.asgi:application"], env, tmp_path / "web.log")
-    try:
-        with processes.run_command("run_relay", env=env, log_path=tmp_path / "relay.log"), \
-                processes.run_command("run_consumers", env=env, log_path=tmp_path / "consumers.log"):
-            base_url = f"http://127.0.0.1:{port}"
-            processes.wait_until(lambda: processes.port_in_use(port), 30, "web server to listen")
-            user = User.objects.create_superuser("reference-client", "ref@example.com", "pw")
-            _, token = issue_token("staff", user=user)
-            yield Api(base_url, token)
-    finally:
-        web.cleanup()
+    with web_tier(tmp_path / "web.log") as base_url, \
+            processes.run_command("run_relay", env=env, log_path=tmp_path / "relay.log"), \
+            processes.run_command("run_consumers", env=env, log_path=tmp_path / "consumers.log"):
+        user = User.objects.create_superuser("reference-client", "ref@example.com", "pw")
+        _, token = issue_token("staff", user=user)
+        yield Api(base_url, token)
 
 
 def given_catalog(api: Api) -> tuple[str, str]:
