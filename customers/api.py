@@ -19,13 +19,16 @@ class EmptyIn(rest.RequestSerializer):
     pass
 
 
+SMS_NUMBER_MAX_LENGTH = 32
+
+
 class RegisterCustomerIn(rest.RequestSerializer):
-    name = rest.Text()
-    smsNumber = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
+    smsNumber = rest.Text(SMS_NUMBER_MAX_LENGTH)
 
 
 class ChangeSmsNumberIn(rest.RequestSerializer):
-    smsNumber = rest.Text()
+    smsNumber = rest.Text(SMS_NUMBER_MAX_LENGTH)
 
 
 class CustomerOut(serializers.Serializer):

@@ -12,6 +12,8 @@ from stores import selectors, services
 from web import rest
 from web.views import Endpoint, responses, route
 
+SKU_MAX_LENGTH = 100
+
 # ---------------------------------------------------------------- request bodies
 
 
@@ -20,24 +22,24 @@ class EmptyIn(rest.RequestSerializer):
 
 
 class CreateStoreIn(rest.RequestSerializer):
-    name = rest.Text()
-    location = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
+    location = rest.Text(rest.NAME_MAX_LENGTH)
 
 
 class RebrandStoreIn(rest.RequestSerializer):
-    name = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
 
 
 class AddProductIn(rest.RequestSerializer):
-    name = rest.Text()
-    description = rest.Text()
-    sku = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
+    description = rest.Text(rest.DESCRIPTION_MAX_LENGTH)
+    sku = rest.Text(SKU_MAX_LENGTH)
     price = rest.Money()
 
 
 class RebrandProductIn(rest.RequestSerializer):
-    name = rest.Text()
-    description = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
+    description = rest.Text(rest.DESCRIPTION_MAX_LENGTH)
 
 
 class ProductPriceIn(rest.RequestSerializer):

@@ -21,12 +21,14 @@ from rest_framework import exceptions, serializers
 
 from eventstore import codec, schema
 
-MONEY_LIMIT = Decimal("9999999999.99")
+MONEY_LIMIT = schema.MONEY_MAX
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 TEXT_MAX_LENGTH = 1000
+NAME_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 2000
 ID_MAX_LENGTH = 64
 TIMESTAMP_MAX_LENGTH = 64
-LIST_MAX_ITEMS = 100
+LIST_MAX_ITEMS = schema.LINES_MAX
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _HUGE_EXPONENT = re.compile(r"\s*([+-]?)(?:\d+\.?\d*|\.\d+)[eE]\+?\d+\s*")
 
