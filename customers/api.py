@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from access import levels
 from customers import models, services
+from customers.domain import SMS_NUMBER_MAX_LENGTH
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
 from web import rest
@@ -17,9 +18,6 @@ from web.views import Endpoint, responses
 
 class EmptyIn(rest.RequestSerializer):
     pass
-
-
-SMS_NUMBER_MAX_LENGTH = 32
 
 
 class RegisterCustomerIn(rest.RequestSerializer):
