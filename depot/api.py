@@ -135,7 +135,7 @@ class DepotEndpoint(Endpoint):
     permission_classes = [levels.DepotStaff]
 
 
-def acting_bot(request) -> str:
+def acting_bot(request) -> str | None:
     return principals.bot_id_of(request)
 
 

@@ -18,6 +18,7 @@ class _Extension(OpenApiSerializerFieldExtension):
 
 class TextField(_Extension):
     target_class = "web.rest.Text"
+    match_subclasses = True
 
     def basic(self, auto_schema, direction):
         return build_basic_type(OpenApiTypes.STR)
