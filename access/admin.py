@@ -1,7 +1,8 @@
 """API tokens admin (architecture.md §13), superusers only.
 
-"Add" issues the token through ``tokens.issue_token`` and shows the raw token once, in a message; only
-its prefix and hash are stored and the hash is never displayed. Tokens are not edited or deleted:
+"Add" issues the token through ``tokens.issue_token`` and shows the raw token once, on the page that answers
+the add form (never cached, never in a message: Django's cookie message storage would carry it in a signed,
+not encrypted, cookie); only its prefix and hash are stored and the hash is never displayed. Tokens are not edited or deleted:
 the action "revoke" sets ``revoked_at``.
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from access.models import ApiToken
 from access.tokens import issue_token
@@ -95,7 +98,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for field in token._meta.concrete_fields:
             setattr(obj, field.attname, getattr(token, field.attname))
         obj._state.adding = False
-        self.message_user(request, f"The new {token.kind} token is shown only this once: {raw}", messages.WARNING)
+        obj.raw_token = raw
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The issued token's page: the raw token, shown this once, in the response body only."""
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "token": obj,
+                   "raw_token": obj.raw_token, "title": f"New {obj.kind} token"}
+        response = TemplateResponse(request, "admin/access/apitoken/issued.html", context)
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
     def revoke(self, request, queryset):

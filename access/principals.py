@@ -68,8 +68,10 @@ def is_bot(request) -> bool:
     return isinstance(request.user, DevicePrincipal) and request.user.kind == BOT
 
 
-def bot_id_of(request) -> str:
-    return request.user.name if is_bot(request) else ""
+def bot_id_of(request) -> str | None:
+    """The bot of a bot token; ``None`` for every other caller (never ``""``: "is a bot" is the token's kind,
+    not whether an id is set)."""
+    return request.user.name if is_bot(request) else None
 
 
 def is_kiosk(request) -> bool:

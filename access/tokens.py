@@ -31,8 +31,12 @@ def issue_token(kind: str, *, name: str = "", user=None, bot_id: str = "",
     """Create a token and return it with its raw text (shown once, never stored)."""
     if kind not in (ApiToken.KIOSK, ApiToken.STAFF, ApiToken.BOT):
         raise ValueError(f"unknown token kind {kind}")
+    if kind == ApiToken.BOT and not bot_id:
+        raise ValueError("a bot token needs the bot id")
+    if expires_days is not None and expires_days < 1:
+        raise ValueError("a token expires after 1 day at the earliest (no expiry: leave it out)")
     raw = f"{kind}_{secrets.token_urlsafe(30)[:40]}"
-    expires_at = timezone.now() + dt.timedelta(days=expires_days) if expires_days else None
+    expires_at = timezone.now() + dt.timedelta(days=expires_days) if expires_days is not None else None
     token = ApiToken.objects.create(kind=kind, name=name, user=user, bot_id=bot_id, prefix=raw[:12],
                                     token_hash=hash_token(raw), expires_at=expires_at)
     return token, raw
@@ -84,8 +88,8 @@ def _token_by_hash(token_hash: str) -> ApiToken | None:
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer <token>``: one read (token, staff user and roles).
 
-    Refuses (401 ``invalid token``) unknown, revoked and expired tokens and staff tokens of inactive
-    users; records ``last_used_at`` at most once per ``LAST_USED_RESOLUTION``; sets the actor of the
+    Refuses (401 ``invalid token``) unknown, revoked and expired tokens, staff tokens of inactive users
+    and bot tokens that name no bot; records ``last_used_at`` at most once per ``LAST_USED_RESOLUTION``; sets the actor of the
     request's message context.
     """
 
@@ -110,8 +114,12 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             if token.user_id is None or not token.user.is_active:
                 raise exceptions.AuthenticationFailed("invalid token")
             principal = token.user
+        elif token.kind == ApiToken.BOT:
+            if not token.bot_id:
+                raise exceptions.AuthenticationFailed("invalid token")
+            principal = DevicePrincipal(kind=token.kind, name=token.bot_id)
         else:
-            principal = DevicePrincipal(kind=token.kind, name=token.bot_id if token.kind == ApiToken.BOT else token.name)
+            principal = DevicePrincipal(kind=token.kind, name=token.name)
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         context.set_actor(actor_of(principal))

@@ -16,15 +16,15 @@ from web.views import Endpoint, responses
 
 
 class StartBasketIn(rest.RequestSerializer):
-    customerId = rest.Text()
+    customerId = rest.Id()
 
 
 class CheckoutBasketIn(rest.RequestSerializer):
-    paymentId = rest.Text()
+    paymentId = rest.Id()
 
 
 class BasketItemIn(rest.RequestSerializer):
-    productId = rest.Text()
+    productId = rest.LookupId()
     quantity = rest.Integer()
 
 

@@ -15,7 +15,7 @@ from eventstore import schema
 from eventstore.domain import Aggregate, DomainEvent
 from eventstore.errors import DomainError
 from eventstore.registry import domain_event
-from eventstore.schema import money
+from eventstore.schema import LINES_MAX, MONEY_MAX, QUANTITY_MAX, money
 
 CUSTOMER_ID_BLANK = "the customer id cannot be blank"
 CANNOT_MODIFY = "the basket cannot be modified"
@@ -26,6 +26,9 @@ CHECKOUT_CANNOT_MODIFY = "baskets checkout: the basket cannot be modified"
 STORE_NOT_PARTICIPATING = "the store is not participating"
 CHECKOUT_NO_ITEMS = "baskets checkout: the basket has no items"
 CHECKOUT_PAYMENT_BLANK = "baskets checkout: the payment id cannot be blank"
+QUANTITY_TOO_LARGE = f"the item quantity cannot exceed {QUANTITY_MAX}"
+TOO_MANY_PRODUCTS = f"the basket cannot hold more than {LINES_MAX} products"
+TOTAL_TOO_LARGE = f"the basket total cannot exceed {MONEY_MAX}"
 
 OPEN, CANCELED, CHECKED_OUT = "open", "canceled", "checked_out"
 REASON_CUSTOMER, REASON_ABANDONED = "customer", "abandoned"
@@ -144,7 +147,9 @@ class Basket(Aggregate):
         return money(sum((line.subtotal for line in self.items.values()), Decimal("0")))
 
     def add_item(self, choice: ProductChoice, quantity: int) -> None:
-        """Checks, in order: basket open, quantity not negative, not zero, store participating."""
+        """Checks, in order: basket open, quantity not negative, not zero, store participating; then the
+        bounds that keep every basket orderable, invoiceable and payable (ADR 20): the line's quantity
+        at most ``QUANTITY_MAX``, at most ``LINES_MAX`` products, the total at most ``MONEY_MAX``."""
         if self.status != OPEN:
             raise DomainError(CANNOT_MODIFY)
         _check_quantity(quantity)
@@ -154,6 +159,12 @@ class Basket(Aggregate):
         if line is not None:
             choice = replace(choice, store_id=line.store_id, store_name=line.store_name,
                              product_name=line.product_name, price=line.price)
+        if quantity + (line.quantity if line else 0) > QUANTITY_MAX:
+            raise DomainError(QUANTITY_TOO_LARGE)
+        if line is None and len(self.items) >= LINES_MAX:
+            raise DomainError(TOO_MANY_PRODUCTS)
+        if self.total + money(choice.price) * quantity > MONEY_MAX:
+            raise DomainError(TOTAL_TOO_LARGE)
         self.raise_event(BasketItemAdded(store_id=choice.store_id, product_id=choice.product_id,
                                          store_name=choice.store_name, product_name=choice.product_name,
                                          price=money(choice.price), quantity=quantity))

@@ -14,12 +14,14 @@ from django.template.response import TemplateResponse
 
 from access.principals import DEPOT_ADMIN, acting_as, has_role
 from customers import models, services
+from customers.domain import SMS_NUMBER_MAX_LENGTH
 from eventstore.errors import Forbidden
 from web.admin_commands import REFUSALS, CommandAdmin
+from web.rest import NAME_MAX_LENGTH
 
 
 class SmsNumberForm(forms.Form):
-    sms_number = forms.CharField(label="New SMS number", required=False)
+    sms_number = forms.CharField(label="New SMS number", required=False, max_length=SMS_NUMBER_MAX_LENGTH)
 
 
 @admin.register(models.Customer)
@@ -30,6 +32,7 @@ class CustomerAdmin(CommandAdmin):
     search_fields = ("name", "sms_number", "id")
     actions = ("change_sms_number", "enable_customers", "disable_customers")
     domain_validated = ("name", "sms_number")
+    max_lengths = {"name": NAME_MAX_LENGTH, "sms_number": SMS_NUMBER_MAX_LENGTH}
 
     def get_fields(self, request, obj=None):
         return ["name", "sms_number"] if obj is None else ["id", "name", "sms_number", "enabled", "version"]

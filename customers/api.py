@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from access import levels
 from customers import models, services
+from customers.domain import SMS_NUMBER_MAX_LENGTH
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
 from web import rest
@@ -20,12 +21,12 @@ class EmptyIn(rest.RequestSerializer):
 
 
 class RegisterCustomerIn(rest.RequestSerializer):
-    name = rest.Text()
-    smsNumber = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
+    smsNumber = rest.Text(SMS_NUMBER_MAX_LENGTH)
 
 
 class ChangeSmsNumberIn(rest.RequestSerializer):
-    smsNumber = rest.Text()
+    smsNumber = rest.Text(SMS_NUMBER_MAX_LENGTH)
 
 
 class CustomerOut(serializers.Serializer):

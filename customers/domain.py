@@ -15,6 +15,7 @@ from eventstore.registry import domain_event
 
 CUSTOMER_NAME_BLANK = "the customer name cannot be blank"
 SMS_NUMBER_BLANK = "the SMS number cannot be blank"
+SMS_NUMBER_MAX_LENGTH = 32  # the longest SMS number the API and the admin accept (ADR 20)
 ALREADY_ENABLED = "the customer is already enabled"
 ALREADY_DISABLED = "the customer is already disabled"
 NOT_AUTHORIZED = "customer is not authorized"

@@ -14,6 +14,7 @@ from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from depot import domain, models, services
 from eventstore import codec
 from web.admin_commands import CommandAdmin, ReadModelAdmin, admin_link
+from web.rest import NAME_MAX_LENGTH
 
 
 class AssignForm(ActionForm):
@@ -101,6 +102,7 @@ class BotAdmin(CommandAdmin):
     search_fields = ("name", "id", "shopping_list_id")
     actions = ("bring_online", "take_offline")
     domain_validated = ("name",)
+    max_lengths = {"name": NAME_MAX_LENGTH}
 
     def get_fields(self, request, obj=None):
         return ["name"] if obj is None else ["id", "name", "status", "shopping_list_link", "available_since",

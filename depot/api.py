@@ -34,31 +34,31 @@ class EmptyIn(rest.RequestSerializer):
 
 
 class ShoppingItemIn(rest.RequestSerializer):
-    productId = rest.Text()
-    storeId = rest.Text()
+    productId = rest.LookupId()
+    storeId = rest.LookupId()
     quantity = rest.Integer()
 
 
 class CreateShoppingListIn(rest.RequestSerializer):
-    orderId = rest.Text()
+    orderId = rest.Id()
     items = rest.ObjectList(ShoppingItemIn)
 
 
 class PickItemIn(rest.RequestSerializer):
-    productId = rest.Text()
+    productId = rest.LookupId()
     quantity = rest.Integer()
 
 
 class ItemUnavailableIn(rest.RequestSerializer):
-    productId = rest.Text()
+    productId = rest.LookupId()
 
 
 class AssignIn(rest.RequestSerializer):
-    botId = rest.Text()
+    botId = rest.LookupId()
 
 
 class RegisterBotIn(rest.RequestSerializer):
-    name = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
 
 
 # ---------------------------------------------------------------- response bodies
@@ -135,7 +135,7 @@ class DepotEndpoint(Endpoint):
     permission_classes = [levels.DepotStaff]
 
 
-def acting_bot(request) -> str:
+def acting_bot(request) -> str | None:
     return principals.bot_id_of(request)
 
 

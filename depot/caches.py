@@ -9,11 +9,14 @@ harmless). All functions run inside the caller's transaction.
 from __future__ import annotations
 
 from depot.models import ProductCache, StoreCache
+from eventstore.ids import is_valid_id
 from stores import public as stores_public
 
 
 def store(store_id: str) -> StoreCache | None:
-    """The cached store, read through the stores facade on a miss; ``None`` if unknown."""
+    """The cached store, read through the stores facade on a miss; ``None`` if unknown or malformed."""
+    if not is_valid_id(store_id):
+        return None
     row = StoreCache.objects.filter(id=store_id).first()
     if row is None:
         info = stores_public.find_store(store_id)
@@ -27,7 +30,9 @@ def store(store_id: str) -> StoreCache | None:
 
 
 def product(product_id: str) -> ProductCache | None:
-    """The cached product, read through the stores facade on a miss; ``None`` if unknown or removed."""
+    """The cached product, read through the stores facade on a miss; ``None`` if unknown, malformed or removed."""
+    if not is_valid_id(product_id):
+        return None
     row = ProductCache.objects.filter(id=product_id).first()
     if row is None:
         info = stores_public.find_product(product_id)

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from eventstore.domain import Aggregate, DomainEvent
 from eventstore.errors import DomainError, NotFound
 from eventstore.registry import domain_event
+from eventstore.schema import QUANTITY_MAX
 
 PENDING, AVAILABLE, ASSIGNED, ACTIVE, COMPLETED, CANCELED = (
     "pending", "available", "assigned", "active", "completed", "canceled")
@@ -37,6 +38,7 @@ PRODUCT_ID_BLANK = "the product id cannot be blank"  # E14
 STORE_ID_BLANK = "the store id cannot be blank"  # E14
 PICKED_EXCEEDS_ORDERED = "the picked quantity exceeds the ordered quantity"  # E15
 BOT_ID_BLANK = "the bot id cannot be blank"
+QUANTITY_TOO_LARGE = f"the item quantity cannot exceed {QUANTITY_MAX}"
 
 
 @dataclass(frozen=True)
@@ -146,12 +148,15 @@ def check_quantity(quantity: int) -> None:
 
 
 def check_line(product_id: str, store_id: str, quantity: int) -> None:
-    """The checks of one requested line that need no lookup, in order: E14 (product, store), E11, E12."""
+    """The checks of one requested line that need no lookup, in order: E14 (product, store), E11, E12, then
+    the quantity bound (``QUANTITY_MAX``, ADR 20)."""
     if not product_id.strip():
         raise DomainError(PRODUCT_ID_BLANK)
     if not store_id.strip():
         raise DomainError(STORE_ID_BLANK)
     check_quantity(quantity)
+    if quantity > QUANTITY_MAX:
+        raise DomainError(QUANTITY_TOO_LARGE)
 
 
 def check_source(*, store_id: str, product_store_id: str, participating: bool) -> None:
@@ -195,12 +200,16 @@ class ShoppingList(Aggregate):
 
     @classmethod
     def create(cls, id: str, *, order_id: str, items: list[NewItem]) -> "ShoppingList":
-        """A pending list for the order. Checks E9, E10 and per line E14, E11, E12. Emits ShoppingListCreated."""
+        """A pending list for the order. Checks E9, E10 and per line E14, E11, E12, then each merged item's
+        quantity bound. Emits ShoppingListCreated."""
         check_request(order_id, len(items))
         for item in items:
             check_line(item.product_id, item.store_id, item.quantity)
+        stops = group_stops(items)
+        if any(item.quantity > QUANTITY_MAX for stop in stops for item in stop.items):
+            raise DomainError(QUANTITY_TOO_LARGE)
         shopping_list = cls(id)
-        shopping_list.raise_event(ShoppingListCreated(order_id=order_id, stops=group_stops(items)))
+        shopping_list.raise_event(ShoppingListCreated(order_id=order_id, stops=stops))
         return shopping_list
 
     # --- queries -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ transaction.
 Every function loads its aggregate (``NotFound`` → 404 / Failure ``shopping list not found``, ``bot not
 found``), calls the domain (``DomainError`` → 400 / Failure) and saves it; the read models and the
 integration events are written in the same transaction by ``depot.handlers``. A concurrent writer makes
-the save raise ``ConcurrencyError``. ``acting_bot_id`` is the bot of a bot token (``""`` for staff): a
+the save raise ``ConcurrencyError``. ``acting_bot_id`` is the bot of a bot token (``None`` for staff): a
 bot may act only on its own record and on the list assigned to it (``Forbidden``, checked right after
 loading). Use cases that change whether a list or a bot is available hold the dispatch lock, and those
 that make one available dispatch before they commit (``depot.dispatch``).
@@ -117,7 +117,7 @@ def register_bot(*, name: str) -> str:
     return bot.id
 
 
-def bot_online(*, bot_id: str, acting_bot_id: str = "") -> None:
+def bot_online(*, bot_id: str, acting_bot_id: str | None = None) -> None:
     """offline → idle (E2 otherwise), then dispatch. Emits BotWentOnline (→ BotAvailable)."""
     with use_case():
         dispatch.lock()
@@ -127,7 +127,7 @@ def bot_online(*, bot_id: str, acting_bot_id: str = "") -> None:
         dispatch.dispatch()
 
 
-def bot_offline(*, bot_id: str, acting_bot_id: str = "") -> None:
+def bot_offline(*, bot_id: str, acting_bot_id: str | None = None) -> None:
     """idle → offline (E3 when offline, E4 while shopping). Emits BotWentOffline (→ BotUnavailable)."""
     with use_case():
         dispatch.lock()
@@ -142,14 +142,14 @@ def dispatch_sweep() -> int:
         return dispatch.dispatch()
 
 
-def _bot_for(bot_id: str, acting_bot_id: str) -> Bot:
+def _bot_for(bot_id: str, acting_bot_id: str | None) -> Bot:
     bot = bots.load(bot_id)
-    if acting_bot_id and acting_bot_id != bot.id:
+    if acting_bot_id is not None and acting_bot_id != bot.id:
         raise Forbidden(NOT_THIS_BOT)
     return bot
 
 
-def start_shopping(*, list_id: str, acting_bot_id: str = "") -> None:
+def start_shopping(*, list_id: str, acting_bot_id: str | None = None) -> None:
     """assigned → active (``=`` when active, E4 otherwise). Emits ShoppingListStarted."""
     with use_case():
         shopping_list = _load_for(list_id, acting_bot_id)
@@ -157,7 +157,7 @@ def start_shopping(*, list_id: str, acting_bot_id: str = "") -> None:
         shopping_lists.save(shopping_list)
 
 
-def pick_item(*, list_id: str, product_id: str, quantity: int, acting_bot_id: str = "") -> None:
+def pick_item(*, list_id: str, product_id: str, quantity: int, acting_bot_id: str | None = None) -> None:
     """Set an item's picked quantity. Checks E5, 404 ``item not found``, E11/E12, E15. Emits ShoppingListItemPicked."""
     with use_case():
         shopping_list = _load_for(list_id, acting_bot_id)
@@ -165,7 +165,7 @@ def pick_item(*, list_id: str, product_id: str, quantity: int, acting_bot_id: st
         shopping_lists.save(shopping_list)
 
 
-def report_item_unavailable(*, list_id: str, product_id: str, acting_bot_id: str = "") -> None:
+def report_item_unavailable(*, list_id: str, product_id: str, acting_bot_id: str | None = None) -> None:
     """Picked quantity := 0. Checks E5, 404 ``item not found``. Emits ShoppingListItemUnavailable."""
     with use_case():
         shopping_list = _load_for(list_id, acting_bot_id)
@@ -173,7 +173,7 @@ def report_item_unavailable(*, list_id: str, product_id: str, acting_bot_id: str
         shopping_lists.save(shopping_list)
 
 
-def complete_shopping_list(*, list_id: str, acting_bot_id: str = "") -> None:
+def complete_shopping_list(*, list_id: str, acting_bot_id: str | None = None) -> None:
     """active → completed (E6 otherwise); never-reported items become unavailable; the bot is released.
 
     Emits ShoppingListItemUnavailable per never-reported item, then ShoppingListCompleted.
@@ -221,9 +221,9 @@ def cancel_shopping_list_for_order(*, order_id: str) -> None:
         _release_bot(bot_id=bot_id, list_id=list_id)
 
 
-def _load_for(list_id: str, acting_bot_id: str) -> ShoppingList:
+def _load_for(list_id: str, acting_bot_id: str | None) -> ShoppingList:
     shopping_list = shopping_lists.load(list_id)
-    if acting_bot_id and shopping_list.assigned_bot_id != acting_bot_id:
+    if acting_bot_id is not None and shopping_list.assigned_bot_id != acting_bot_id:
         raise Forbidden(NOT_ASSIGNED_TO_BOT)
     return shopping_list
 

@@ -2,8 +2,9 @@
 letters and sagas, superusers only.
 
 Every table is read-only here. The only writes are the operator actions: "republish" (clear the outbox
-row's ``published_at`` so the relay sends it again), "replay" and "discard" for dead letters (the same
-code as ``manage.py replay_dead_letters``) and "retry current step" for saga instances.
+row's ``published_at`` and dead-letter mark so the relay sends it again), "retry" for outbox rows the relay
+dead-lettered (ADR 20), "replay" and "discard" for dead letters (the same code as
+``manage.py replay_dead_letters``) and "retry current step" for saga instances.
 """
 
 from __future__ import annotations
@@ -88,16 +89,34 @@ class SnapshotAdmin(KernelAdmin):
         return pretty_json(obj.state)
 
 
+class OutboxStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("pending", "to publish"), ("published", "published"), ("dead-lettered", "dead-lettered")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(published_at__isnull=True, dead_lettered_at__isnull=True)
+        if self.value() == "published":
+            return queryset.filter(published_at__isnull=False)
+        if self.value() == "dead-lettered":
+            return queryset.filter(dead_lettered_at__isnull=False)
+        return queryset
+
+
 @admin.register(OutboxMessage)
 class OutboxAdmin(KernelAdmin):
-    list_display = ("position", "name", "subject", "message_id", "sent_at", "published_at", "attempts")
-    list_filter = (("published_at", admin.EmptyFieldListFilter), "subject", "name")
+    list_display = ("position", "name", "subject", "message_id", "sent_at", "published_at", "attempts",
+                    "dead_lettered_at")
+    list_filter = (OutboxStatusFilter, ("published_at", admin.EmptyFieldListFilter), "subject", "name")
     search_fields = ("=message_id",)
     ordering = ("-position",)
-    fields = ("position", "message_id", "name", "subject", "sent_at", "published_at", "attempts", "last_error",
-              "payload_json", "metadata_json")
+    fields = ("position", "message_id", "name", "subject", "sent_at", "published_at", "attempts",
+              "dead_lettered_at", "last_error", "payload_json", "metadata_json")
     readonly_fields = ("payload_json", "metadata_json")
-    actions = ("republish",)
+    actions = ("republish", "retry")
 
     @admin.display(description="payload")
     def payload_json(self, obj):
@@ -111,8 +130,17 @@ class OutboxAdmin(KernelAdmin):
                   permissions=["operate"])
     def republish(self, request, queryset):
         with transaction.atomic():
-            count = OutboxMessage.objects.filter(pk__in=queryset.values("pk")).update(published_at=None)
+            count = OutboxMessage.objects.filter(pk__in=queryset.values("pk")).update(published_at=None,
+                                                                                      dead_lettered_at=None)
         self.message_user(request, f"Messages queued for republishing: {count}", messages.SUCCESS)
+
+    @admin.action(description="Retry the selected dead-lettered messages (after raising the server's limit)",
+                  permissions=["operate"])
+    def retry(self, request, queryset):
+        with transaction.atomic():
+            count = OutboxMessage.objects.filter(pk__in=queryset.values("pk"), dead_lettered_at__isnull=False,
+                                                 published_at__isnull=True).update(dead_lettered_at=None)
+        self.message_user(request, f"Dead-lettered messages queued for another attempt: {count}", messages.SUCCESS)
 
 
 @admin.register(InboxMessage)

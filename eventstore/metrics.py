@@ -34,18 +34,23 @@ def declare_gauge(name: str, documentation: str, labels: list[str] | tuple[str, 
 
 def collect_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
-    unpublished = Gauge("mallbots_outbox_unpublished", "Outbox rows not yet published", registry=registry)
+    unpublished = Gauge("mallbots_outbox_unpublished", "Outbox rows not yet published (dead-lettered ones apart)",
+                        registry=registry)
     oldest = Gauge("mallbots_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", registry=registry)
+    dead_outbox = Gauge("mallbots_outbox_dead_lettered", "Outbox rows the relay can never publish (admin: retry)",
+                        registry=registry)
     dead = Gauge("mallbots_dead_letters", "Dead letters not replayed or discarded", ["consumer"], registry=registry)
     sagas = Gauge("mallbots_sagas", "Saga instances by status", ["status"], registry=registry)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*), coalesce(extract(epoch from now() - min(sent_at)), 0)"
-            " FROM eventstore_outbox WHERE published_at IS NULL"
+            " FROM eventstore_outbox WHERE published_at IS NULL AND dead_lettered_at IS NULL"
         )
         count, age = cursor.fetchone()
         unpublished.set(count)
         oldest.set(float(age))
+        cursor.execute("SELECT count(*) FROM eventstore_outbox WHERE dead_lettered_at IS NOT NULL")
+        dead_outbox.set(cursor.fetchone()[0])
         cursor.execute(
             "SELECT consumer, count(*) FROM eventstore_deadletter"
             " WHERE replayed_at IS NULL AND discarded_at IS NULL GROUP BY consumer"

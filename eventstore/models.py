@@ -43,6 +43,9 @@ class Snapshot(models.Model):
 
 
 class OutboxMessage(models.Model):
+    """One message to publish. ``dead_lettered_at``: the relay found it can never be published (too large
+    for the server or the stream, ADR 20) and skips it until an operator retries it."""
+
     position = models.BigAutoField(primary_key=True)
     message_id = models.UUIDField(unique=True)
     name = models.CharField(max_length=200)
@@ -53,12 +56,15 @@ class OutboxMessage(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     attempts = models.IntegerField(default=0)
     last_error = models.TextField(blank=True, default="")
+    dead_lettered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "eventstore_outbox"
         indexes = [
-            models.Index(fields=["position"], name="eventstore_outbox_unpublished",
-                         condition=models.Q(published_at__isnull=True)),
+            models.Index(fields=["position"], name="eventstore_outbox_pending",
+                         condition=models.Q(published_at__isnull=True, dead_lettered_at__isnull=True)),
+            models.Index(fields=["position"], name="eventstore_outbox_dead",
+                         condition=models.Q(dead_lettered_at__isnull=False)),
         ]
         verbose_name = "outbox message"
 

@@ -31,8 +31,12 @@ sorts are disabled for the session so the unpublished rows are always read throu
 in ``position`` order, whatever the planner's statistics say about the size of a backlog.
 
 Failures: on a publish error or a missing ack the batch stops at the first unacked row, which gets
-``attempts + 1`` and ``last_error``; the relay backs off exponentially (capped at
-``RELAY_MAX_BACKOFF_SECONDS``) and retries from that row. The NATS client reconnects forever; a lost
+``attempts + 1`` and ``last_error``. A failure that retrying the same bytes cannot cure (``is_permanent``:
+the row is larger than the server's ``max_payload``, or JetStream refuses its size) dead-letters the row
+(``dead_lettered_at``; the relay never reads it again until an operator retries it in the admin) and the
+relay goes on at once with the rows behind it, later rows of the same aggregate included (ADR 20). Any
+other failure (no responders, a 503, no ack in time, a lost connection) is transient: the relay backs
+off exponentially (capped at ``RELAY_MAX_BACKOFF_SECONDS``) and retries from that row. The NATS client reconnects forever; a lost
 database connection, or any other error of a session, is logged and the session reopened with the same
 backoff, which only resets once a session has read the outbox. The relay never exits because a server
 misbehaves. SIGTERM/SIGINT finish the current batch and return normally (exit status 0).
@@ -53,7 +57,8 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection as django_connection
-from nats.js.errors import APIError, NoStreamResponseError
+from nats.errors import BadHeaderError, BadSubjectError, MaxPayloadError
+from nats.js.errors import APIError, NoStreamResponseError, ServerError, ServiceUnavailableError
 
 from eventstore import nats as mallbots_nats
 from eventstore.backoff import Backoff
@@ -68,11 +73,18 @@ _FETCH = (
     "SELECT position, message_id::text, name, subject, payload::text, metadata::text,"
     " to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     " (metadata->>'aggregate_type') || ':' || (metadata->>'aggregate_id')"
-    " FROM eventstore_outbox WHERE published_at IS NULL AND position <> ALL(%s::bigint[])"
+    " FROM eventstore_outbox WHERE published_at IS NULL AND dead_lettered_at IS NULL"
+    " AND position <> ALL(%s::bigint[])"
     " ORDER BY position LIMIT %s"
 )
 _MARK = "UPDATE eventstore_outbox SET published_at = now() WHERE position = ANY(%s::bigint[])"
 _FAIL = "UPDATE eventstore_outbox SET attempts = attempts + 1, last_error = %s WHERE position = %s"
+_DEAD = ("UPDATE eventstore_outbox SET attempts = attempts + 1, last_error = %s, dead_lettered_at = now()"
+         " WHERE position = %s")
+_HEADER_FRAME = len(b"NATS/1.0\r\n\r\n")
+# JetStream's answers that no retry of the same message can change: the message, or its headers, exceed
+# the stream's (or the server's) maximum size.
+PERMANENT_JETSTREAM_ERRORS = frozenset({10054, 10097})
 _SESSION = "SET synchronous_commit = off; SET enable_bitmapscan = off; SET enable_sort = off"
 _ENVELOPE = '{"id":"%s","name":%s,"subject":%s,"payload":%s,"metadata":%s,"sent_at":"%s"}'
 _WAIT_SLICE_SECONDS = 0.5
@@ -126,6 +138,35 @@ class OutboxRow:
     def headers(self) -> dict[str, str]:
         return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json"}
 
+    @property
+    def wire_size(self) -> int:
+        """Headers and body as the server counts them against its ``max_payload``."""
+        return len(self.body) + _HEADER_FRAME + sum(len(k) + len(v) + 4 for k, v in self.headers.items())
+
+
+class PayloadTooLarge(MaxPayloadError):
+    """A row larger than the server's ``max_payload``: refused before sending (the server would close the
+    connection for it, and nats-py counts the body only)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__()
+        self.size, self.limit = size, limit
+
+    def __str__(self) -> str:
+        return f"the message is {self.size} bytes, the server's max_payload is {self.limit}"
+
+
+def is_permanent(error: BaseException | None) -> bool:
+    """Whether publishing the same message again can never succeed: too large for the server, refused by
+    JetStream for its size, or a subject or header the client refuses. No responders, a 503 or 500 from
+    JetStream, a timeout or a lost connection are transient."""
+    if isinstance(error, (MaxPayloadError, BadSubjectError, BadHeaderError)):
+        return True
+    if isinstance(error, APIError) and not isinstance(error, (ServiceUnavailableError, ServerError)):
+        return (error.err_code in PERMANENT_JETSTREAM_ERRORS
+                or "exceeds maximum allowed" in (error.description or ""))
+    return False
+
 
 def window(rows: list[OutboxRow]) -> list[OutboxRow]:
     """The longest prefix of ``rows`` with at most one row per aggregate (rows without one always fit)."""
@@ -159,6 +200,7 @@ class Batch:
     duplicates: int = 0
     error: BaseException | None = None
     finished_sending: bool = False
+    dead_lettered: bool = False
 
     @property
     def positions(self) -> list[int]:
@@ -347,7 +389,8 @@ class Relay:
             else:
                 await self._mark(conn, batch)
                 upcoming = []
-                await self._sleep(backoff.next())
+                if not batch.dead_lettered:
+                    await self._sleep(backoff.next())
         await self._mark(conn, to_mark)
 
     async def _fetch(self, conn: psycopg.AsyncConnection, exclude: list[int]) -> list[OutboxRow]:
@@ -379,6 +422,8 @@ class Relay:
         prefix = f"{self.ack_inbox}.{batch.number}."
         try:
             for index, row in enumerate(rows):
+                if row.wire_size > self.nc.max_payload:
+                    raise PayloadTooLarge(row.wire_size, self.nc.max_payload)
                 await self.nc.publish(row.subject, row.body, reply=prefix + str(index), headers=row.headers)
                 batch.sent += 1
         except Exception as exc:
@@ -409,7 +454,8 @@ class Relay:
                            if outcome is None else outcome)
 
     async def _mark(self, conn: psycopg.AsyncConnection, batch: "Batch | None") -> None:
-        """Set ``published_at`` on the acked prefix, record the failed row's attempt, log the batch."""
+        """Set ``published_at`` on the acked prefix, record the failed row's attempt (and dead-letter it when
+        the failure is permanent), log the batch."""
         if batch is None:
             return
         if batch.acked:
@@ -420,6 +466,12 @@ class Relay:
             logger.info("published %d messages (%d duplicates) in %.1f ms", batch.acked, batch.duplicates, elapsed_ms)
             return
         text = f"{type(batch.error).__name__}: {batch.error}".rstrip(": ")
+        if is_permanent(batch.error):
+            await conn.execute(_DEAD, [text[:2000], failed.position])
+            batch.dead_lettered = True
+            logger.error("published %d of %d messages; position %s (%s) dead-lettered, it can never be published:"
+                         " %s", batch.acked, len(batch.rows), failed.position, failed.message_id, text)
+            return
         await conn.execute(_FAIL, [text[:2000], failed.position])
         logger.warning("published %d of %d messages in %.1f ms; position %s failed: %s",
                        batch.acked, len(batch.rows), elapsed_ms, failed.position, text)

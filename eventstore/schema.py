@@ -14,6 +14,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 CENT = Decimal("0.01")
+MONEY_MAX = Decimal("9999999999.99")
+QUANTITY_MAX = 10_000
+LINES_MAX = 100
+"""The bounds of product.md §7 that every module keeps (ADR 20): the largest amount (a price, a payment, an
+order total: what the money columns and the API's money range hold), the largest quantity of one line
+and the most lines (products) in one basket, order or shopping list."""
 
 
 def money(value: Any) -> Decimal:

@@ -22,8 +22,9 @@ PRUNE_BATCH = 5000
 
 
 def check_lag(*, jetstream: bool = True) -> dict[str, Any]:
-    """Warn about an outbox older than ``LAG_WARN_SECONDS``, dead letters written since the last run and
-    ``failed`` sagas; report JetStream pending messages per declared durable (best effort, bounded).
+    """Warn about an outbox older than ``LAG_WARN_SECONDS``, outbox rows the relay dead-lettered, dead letters
+    written since the last run and ``failed`` sagas; report JetStream pending messages per declared durable
+    (best effort, bounded).
 
     Remembers the newest dead letter it reported in the checkpoint ``eventstore.lag-check.dead-letters``.
     Returns what it found.
@@ -32,6 +33,10 @@ def check_lag(*, jetstream: bool = True) -> dict[str, Any]:
     if report["outbox_age_seconds"] > settings.LAG_WARN_SECONDS:
         logger.warning("outbox lag: the oldest unpublished message is %.0f s old (limit %s s)",
                        report["outbox_age_seconds"], settings.LAG_WARN_SECONDS)
+    report["outbox_dead_lettered"] = OutboxMessage.objects.filter(dead_lettered_at__isnull=False).count()
+    if report["outbox_dead_lettered"]:
+        logger.warning("%s outbox message(s) dead-lettered: the relay cannot publish them (admin: outbox messages,"
+                       " filter dead-lettered, action retry)", report["outbox_dead_lettered"])
     report["new_dead_letters"] = _new_dead_letters()
     for consumer, count in sorted(report["new_dead_letters"].items()):
         logger.warning("%s new dead letter(s) on %s", count, consumer)
@@ -45,7 +50,7 @@ def check_lag(*, jetstream: bool = True) -> dict[str, Any]:
 def _outbox_age_seconds() -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(extract(epoch from now() - min(sent_at)), 0)"
-                       " FROM eventstore_outbox WHERE published_at IS NULL")
+                       " FROM eventstore_outbox WHERE published_at IS NULL AND dead_lettered_at IS NULL")
         return float(cursor.fetchone()[0])
 
 

@@ -42,7 +42,8 @@ def deliver_all(*, modules: list[str] | None = None, until: Callable[[], bool] |
     waiting: list[Delivery] = []
     handled = 0
     for _ in range(max_rounds):
-        rows = list(OutboxMessage.objects.filter(published_at__isnull=True).order_by("position"))
+        rows = list(OutboxMessage.objects.filter(published_at__isnull=True, dead_lettered_at__isnull=True)
+                    .order_by("position"))
         if not rows and not waiting:
             return handled
         progress = False

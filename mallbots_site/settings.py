@@ -79,6 +79,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "mallbots_site.urls"
 APPEND_SLASH = False
+# The largest body the API reads (ADR 20): 413 beyond it. The largest valid request (an order of 100 items
+# with 200-character names) is about 60 KB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 TEMPLATES = [
     {
@@ -118,6 +121,13 @@ else:
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_mallbots")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -240,3 +250,9 @@ LOGGING = {
 if ENVIRONMENT == "production":
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    # TLS is terminated in front of the web tier (README "Deployment checklist"): these stay off unless the
+    # deployment serves HTTPS only (manage.py check --deploy warns W004 / W008 until then).
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+    if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from mallbots_site import health
 
+handler400 = "web.errors.bad_request_view"
 handler404 = "web.errors.not_found_view"
 handler500 = "web.errors.server_error_view"
 

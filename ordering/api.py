@@ -16,18 +16,20 @@ from web.views import Endpoint
 
 
 class OrderItemIn(rest.RequestSerializer):
-    storeId = rest.Text()
-    productId = rest.Text()
-    storeName = rest.Text()
-    productName = rest.Text()
+    """Names and price are read for compatibility only: the order takes them from the catalog."""
+
+    storeId = rest.LookupId()
+    productId = rest.LookupId()
+    storeName = rest.Text(rest.NAME_MAX_LENGTH)
+    productName = rest.Text(rest.NAME_MAX_LENGTH)
     price = rest.Money()
     quantity = rest.Integer()
 
 
 class CreateOrderIn(rest.RequestSerializer):
     items = rest.ObjectList(OrderItemIn)
-    customerId = rest.Text()
-    paymentId = rest.Text()
+    customerId = rest.Id()
+    paymentId = rest.Id()
 
 
 class OrderItemOut(serializers.Serializer):
@@ -70,7 +72,7 @@ class CreateOrderView(Endpoint):
         items = [{"product_id": i["productId"], "store_id": i["storeId"], "store_name": i["storeName"],
                   "product_name": i["productName"], "price": i["price"], "quantity": i["quantity"]}
                  for i in data["items"]]
-        order_id = services.create_order(customer_id=data["customerId"], payment_id=data["paymentId"], items=items)
+        order_id = services.place_order(customer_id=data["customerId"], payment_id=data["paymentId"], items=items)
         return Response({"id": order_id})
 
 

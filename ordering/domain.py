@@ -12,7 +12,7 @@ from decimal import Decimal
 from eventstore.domain import Aggregate, DomainEvent
 from eventstore.errors import DomainError, RetryLater
 from eventstore.registry import domain_event
-from eventstore.schema import money
+from eventstore.schema import LINES_MAX, MONEY_MAX, QUANTITY_MAX, money
 
 PENDING, APPROVED, IN_PROGRESS, READY = "pending", "approved", "in-progress", "ready"
 COMPLETED, REJECTED, CANCELLED = "completed", "rejected", "cancelled"
@@ -36,6 +36,11 @@ E12 = "create order command: the store id cannot be blank"
 E13 = "create order command: the item quantity cannot be negative"
 E14 = "create order command: the item quantity cannot be zero"
 E15 = "create order command: the item price cannot be negative"
+PRODUCT_NOT_OF_STORE = "create order command: the product does not belong to the store"
+STORE_NOT_PARTICIPATING = "create order command: the store is not participating"
+QUANTITY_TOO_LARGE = f"create order command: the item quantity cannot exceed {QUANTITY_MAX}"
+TOO_MANY_PRODUCTS = f"create order command: the order cannot hold more than {LINES_MAX} products"
+TOTAL_TOO_LARGE = f"create order command: the order total cannot exceed {MONEY_MAX}"
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,8 @@ class OrderCompleted(DomainEvent):
 
 
 def validated_items(items: list[dict]) -> tuple[OrderItem, ...]:
-    """Check each line (E11, E12, E13/E14, E15) and merge lines of the same product.
+    """Check each line (E11, E12, E13/E14, E15) and merge lines of the same product; then the bounds
+    (ADR 20): each merged quantity at most ``QUANTITY_MAX``, at most ``LINES_MAX`` products.
 
     Merged lines sum their quantities and keep the first line's price and names.
     """
@@ -130,6 +136,10 @@ def validated_items(items: list[dict]) -> tuple[OrderItem, ...]:
         else:
             merged[product_id] = OrderItem(product_id, store_id, str(line.get("store_name", "")).strip(),
                                            str(line.get("product_name", "")).strip(), price, quantity)
+    if any(item.quantity > QUANTITY_MAX for item in merged.values()):
+        raise DomainError(QUANTITY_TOO_LARGE)
+    if len(merged) > LINES_MAX:
+        raise DomainError(TOO_MANY_PRODUCTS)
     return tuple(merged.values())
 
 
@@ -149,17 +159,26 @@ class Order(Aggregate):
 
     @classmethod
     def create(cls, id: str, *, customer_id: str, payment_id: str, items: list[dict]) -> "Order":
-        """New pending order. Checks E1, E2, E3, then each item (see ``validated_items``)."""
+        """New pending order. Checks E1, E2, E3, then each item (see ``validated_items``), then the total
+        (at most ``MONEY_MAX``: an order no payment can cover is refused)."""
+        validated = cls.check_request(customer_id=customer_id, payment_id=payment_id, items=items)
+        if total_of(validated) > MONEY_MAX:
+            raise DomainError(TOTAL_TOO_LARGE)
+        order = cls(id)
+        order.raise_event(OrderCreated(customer_id=customer_id.strip(), payment_id=payment_id.strip(),
+                                       items=validated))
+        return order
+
+    @staticmethod
+    def check_request(*, customer_id: str, payment_id: str, items: list[dict]) -> tuple[OrderItem, ...]:
+        """E1, E2, E3, then each item: the checks of a create request that need no lookup; the merged items."""
         if not items:
             raise DomainError(E1)
         if not customer_id.strip():
             raise DomainError(E2)
         if not payment_id.strip():
             raise DomainError(E3)
-        order = cls(id)
-        order.raise_event(OrderCreated(customer_id=customer_id.strip(), payment_id=payment_id.strip(),
-                                       items=validated_items(items)))
-        return order
+        return validated_items(items)
 
     @property
     def total(self) -> Decimal:

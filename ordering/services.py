@@ -7,12 +7,14 @@ transaction; creating an order also starts the create-order saga in it (ordering
 from __future__ import annotations
 
 from depot import public as depot_public
+from eventstore.errors import DomainError, NotFound
 from eventstore.ids import new_id
 from eventstore.repository import Repository
 from eventstore.transactions import use_case
-from ordering import saga
-from ordering.domain import Order
+from ordering import domain, saga
+from ordering.domain import Order, OrderItem
 from payments import public as payments_public
+from stores import public as stores_public
 
 orders = Repository(Order)
 
@@ -27,6 +29,37 @@ def create_order(*, customer_id: str, payment_id: str, items: list[dict], order_
         orders.create(order)
         saga.start(order)
     return order.id
+
+
+def place_order(*, customer_id: str, payment_id: str, items: list[dict]) -> str:
+    """``POST /api/ordering``: an order of catalog products at their catalog names and prices (what the
+    kiosk sends for them is ignored), then the same saga as a checkout. Returns the new order id.
+
+    Checks, in order: E1, E2, E3, per item E11–E15 and the quantity and product bounds (the domain); then
+    per product, in order of first appearance: 404 ``product not found`` (unknown, removed or malformed),
+    404 ``store not found``, ``create order command: the product does not belong to the store`` (the
+    item's storeId is not the product's store), ``create order command: the store is not participating``;
+    then the total bound. Emits what ``create_order`` emits.
+    """
+    with use_case():
+        requested = Order.check_request(customer_id=customer_id, payment_id=payment_id, items=items)
+        return create_order(customer_id=customer_id, payment_id=payment_id,
+                            items=[_from_catalog(item) for item in requested])
+
+
+def _from_catalog(item: OrderItem) -> dict:
+    product = stores_public.find_product(item.product_id)
+    if product is None or product.removed:
+        raise NotFound("product")
+    store = stores_public.find_store(product.store_id)
+    if store is None:
+        raise NotFound("store")
+    if item.store_id != store.id:
+        raise DomainError(domain.PRODUCT_NOT_OF_STORE)
+    if not store.participating:
+        raise DomainError(domain.STORE_NOT_PARTICIPATING)
+    return {"product_id": product.id, "store_id": store.id, "store_name": store.name, "product_name": product.name,
+            "price": product.price, "quantity": item.quantity}
 
 
 def create_order_from_checkout(*, basket_id: str, customer_id: str, payment_id: str, items: list[dict]) -> bool:

@@ -16,7 +16,7 @@ from web.views import Endpoint, responses
 
 
 class AuthorizePaymentIn(rest.RequestSerializer):
-    customerId = rest.Text()
+    customerId = rest.Id()
     amount = rest.Money()
 
 

@@ -1,4 +1,9 @@
-"""REST endpoints of stores (api.md §4.1): one view class per operation; reads through ``stores.selectors``."""
+"""REST endpoints of stores (api.md §4.1): one view class per operation; reads through ``stores.selectors``.
+
+StoreStaff changes of an existing store or its products are limited to the stores the caller is a member
+of unless the caller is a store admin (``stores.models.StoreMember``; 403 ``permission denied`` after the
+404); creating a store makes the caller a member of it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from access import levels
+from access.principals import STORE_ADMIN, has_role
 from stores import selectors, services
+from stores.domain import SKU_MAX_LENGTH
 from web import rest
 from web.views import Endpoint, responses, route
 
@@ -20,24 +27,24 @@ class EmptyIn(rest.RequestSerializer):
 
 
 class CreateStoreIn(rest.RequestSerializer):
-    name = rest.Text()
-    location = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
+    location = rest.Text(rest.NAME_MAX_LENGTH)
 
 
 class RebrandStoreIn(rest.RequestSerializer):
-    name = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
 
 
 class AddProductIn(rest.RequestSerializer):
-    name = rest.Text()
-    description = rest.Text()
-    sku = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
+    description = rest.Text(rest.DESCRIPTION_MAX_LENGTH)
+    sku = rest.Text(SKU_MAX_LENGTH)
     price = rest.Money()
 
 
 class RebrandProductIn(rest.RequestSerializer):
-    name = rest.Text()
-    description = rest.Text()
+    name = rest.Text(rest.NAME_MAX_LENGTH)
+    description = rest.Text(rest.DESCRIPTION_MAX_LENGTH)
 
 
 class ProductPriceIn(rest.RequestSerializer):
@@ -101,13 +108,18 @@ def product_json(row: tuple) -> dict:
 # ---------------------------------------------------------------- views
 
 
+def member(request) -> int | None:
+    """Whose store memberships limit this change: the calling staff user, unless a store admin (``None``)."""
+    return None if has_role(request.user, STORE_ADMIN) else request.user.pk
+
+
 class CreateStoreApi(Endpoint):
     permission_classes = [levels.StoreStaff]
 
     @extend_schema(operation_id="createStore", request=CreateStoreIn, responses=responses(StoresIdResponse, 400))
     def post(self, request):
         data = rest.read(CreateStoreIn, request)
-        store_id = services.create_store(name=data["name"], location=data["location"])
+        store_id = services.create_store(name=data["name"], location=data["location"], creator=request.user.pk)
         return Response({"id": store_id})
 
 
@@ -163,7 +175,7 @@ class RebrandStoreApi(Endpoint):
                    responses=responses(StoresEmptyResponse, 400, 404))
     def put(self, request, store_id: str):
         data = rest.read(RebrandStoreIn, request)
-        services.rebrand_store(store_id=store_id, name=data["name"])
+        services.rebrand_store(store_id=store_id, name=data["name"], member=member(request))
         return Response({})
 
 
@@ -174,7 +186,7 @@ class AddProductApi(Endpoint):
     def post(self, request, store_id: str):
         data = rest.read(AddProductIn, request)
         product_id = services.add_product(store_id=store_id, name=data["name"], description=data["description"],
-                                          sku=data["sku"], price=data["price"])
+                                          sku=data["sku"], price=data["price"], member=member(request))
         return Response({"id": product_id})
 
 
@@ -193,7 +205,8 @@ class RebrandProductApi(Endpoint):
                    responses=responses(StoresEmptyResponse, 400, 404))
     def put(self, request, product_id: str):
         data = rest.read(RebrandProductIn, request)
-        services.rebrand_product(product_id=product_id, name=data["name"], description=data["description"])
+        services.rebrand_product(product_id=product_id, name=data["name"], description=data["description"],
+                                 member=member(request))
         return Response({})
 
 
@@ -204,7 +217,7 @@ class IncreaseProductPriceApi(Endpoint):
                    responses=responses(StoresEmptyResponse, 400, 404))
     def put(self, request, product_id: str):
         data = rest.read(ProductPriceIn, request)
-        services.increase_product_price(product_id=product_id, price=data["price"])
+        services.increase_product_price(product_id=product_id, price=data["price"], member=member(request))
         return Response({})
 
 
@@ -215,7 +228,7 @@ class DecreaseProductPriceApi(Endpoint):
                    responses=responses(StoresEmptyResponse, 400, 404))
     def put(self, request, product_id: str):
         data = rest.read(ProductPriceIn, request)
-        services.decrease_product_price(product_id=product_id, price=data["price"])
+        services.decrease_product_price(product_id=product_id, price=data["price"], member=member(request))
         return Response({})
 
 
@@ -224,7 +237,7 @@ class RemoveProductApi(Endpoint):
 
     @extend_schema(operation_id="removeProduct", request=None, responses=responses(StoresEmptyResponse, 404))
     def delete(self, request, product_id: str):
-        services.remove_product(product_id=product_id)
+        services.remove_product(product_id=product_id, member=member(request))
         return Response({})
 
 

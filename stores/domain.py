@@ -15,6 +15,7 @@ from eventstore.errors import DomainError, NotFound
 from eventstore.registry import domain_event
 from eventstore.schema import money
 
+SKU_MAX_LENGTH = 100  # the longest SKU the API and the admin accept (ADR 20)
 STORE_NAME_BLANK = "the store name cannot be blank"
 STORE_LOCATION_BLANK = "the store location cannot be blank"
 ALREADY_PARTICIPATING = "the store is already participating"

@@ -1,5 +1,7 @@
-"""Read models of stores and products, written only by the projections in ``stores.handlers``."""
+"""Read models of stores and products, written only by the projections in ``stores.handlers``; store
+membership of staff users, managed by store admins."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -17,6 +19,24 @@ class Store(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StoreMember(models.Model):
+    """A staff user who keeps one store's catalog current (product.md: store staff keep *their* store's
+    catalog). Users with ``store_staff`` only change the stores they are members of; ``store_admin`` changes
+    every store. Store admins manage memberships in the admin; creating a store makes its creator a member.
+    Not event-sourced: like roles, it says who may act, not what happened."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["store", "user"], name="stores_member_store_user")]
+        verbose_name = "store member"
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.store}"
 
 
 class Product(models.Model):

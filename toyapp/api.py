@@ -1,5 +1,6 @@
 """Toy endpoints for plumbing tests: one per access level, and one with typed fields."""
 
+from django.db import DataError
 from django.urls import include, path
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +23,7 @@ class FiltersIn(rest.RequestSerializer):
 
 class TypedIn(rest.RequestSerializer):
     name = rest.Text()
-    customerId = rest.Text()
+    customerId = rest.Id()
     price = rest.Money()
     quantity = rest.Integer()
     enabled = rest.Boolean()
@@ -37,6 +38,8 @@ class TypedView(APIView):
         data = rest.read(TypedIn, request)
         if data["name"] == "boom":
             raise RuntimeError("unexpected")
+        if data["name"] == "unstorable":
+            raise DataError("value too long for type character varying(64)")
         if data["name"] == "missing":
             raise NotFound("widget")
         if not data["name"].strip():
@@ -64,5 +67,6 @@ api_patterns = [path("toy/typed", TypedView.as_view())] + [
     path(f"toy/levels/{name}", level_view(permission)) for name, permission in LEVELS.items()
 ]
 urlpatterns = [path("api/", include(api_patterns)), path("", include("mallbots_site.urls"))]
+handler400 = "web.errors.bad_request_view"
 handler404 = "web.errors.not_found_view"
 handler500 = "web.errors.server_error_view"

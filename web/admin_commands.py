@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.db.models import TextField
 from django.urls import NoReverseMatch, reverse
@@ -106,13 +107,19 @@ class CommandAdmin(ReadModelAdmin):
     """
 
     domain_validated: tuple[str, ...] = ()
+    max_lengths: dict[str, int] = {}
     formfield_overrides = {TextField: {"widget": forms.TextInput(attrs={"class": "vTextField"})}}
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        """Text the domain validates is optional in the form, so the admin shows the API's error text."""
+        """Text the domain validates is optional in the form, so the admin shows the API's error text; text
+        the API bounds (``max_lengths``, ADR 20) is bounded the same way here."""
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if field is not None and db_field.name in self.domain_validated:
             field.required = False
+        if field is not None and db_field.name in self.max_lengths:
+            field.max_length = self.max_lengths[db_field.name]
+            field.validators.append(MaxLengthValidator(field.max_length))
+            field.widget.attrs["maxlength"] = str(field.max_length)
         return field
 
     def get_form(self, request, obj=None, change=False, **kwargs):

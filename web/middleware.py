@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
 from eventstore import context
 
 logger = logging.getLogger("mallbots.request")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def loggable(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x00`` …): a request path cannot forge log lines."""
+    return _CONTROL.sub(lambda match: _ESCAPES.get(match.group(), f"\\x{ord(match.group()):02x}"), text)
 
 
 def _uuid_or_none(value: str | None) -> str | None:
@@ -41,6 +49,6 @@ class RequestContextMiddleware:
             response = self.get_response(request)
             response["X-Correlation-ID"] = correlation_id
             if logger.isEnabledFor(logging.INFO) and not path.startswith("/static/"):
-                logger.info("%s %s %s %.1fms", request.method, path, response.status_code,
+                logger.info("%s %s %s %.1fms", request.method, loggable(path), response.status_code,
                             (time.perf_counter() - started) * 1000)
         return response

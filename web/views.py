@@ -4,18 +4,25 @@ from rest_framework import serializers
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.views import APIView
 
+from web.rest import BadRequest
+
 
 class Endpoint(APIView):
     """One API operation, with its access level in ``permission_classes``.
 
     A method the path does not serve is a 405 before authentication (api.md §1.4). Operations of one
-    path with different access levels are separate endpoints joined by ``route``.
+    path with different access levels are separate endpoints joined by ``route``. A query parameter
+    holding a NUL character is a 400 ``<name> contains an invalid character`` (PostgreSQL cannot compare
+    it) after the access level, like a body field (ADR 20).
     """
 
     def initial(self, request, *args, **kwargs):
         if request.method not in self.allowed_methods:
             raise MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
+        for name, values in request.query_params.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise BadRequest(f"{name} contains an invalid character")
 
 
 def route(*endpoints: type[Endpoint]):

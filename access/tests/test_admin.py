@@ -1,6 +1,7 @@
 """API-token admin (architecture.md §13): superusers only; a new token is shown once; revoking."""
 
 import hashlib
+import re
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -32,6 +33,10 @@ def page_messages(response) -> list[str]:
     return [str(m) for m in response.context["messages"]]
 
 
+def shown_token(response) -> str:
+    return re.search(r'<code id="raw-token"[^>]*>([^<]+)</code>', response.content.decode()).group(1)
+
+
 def test_superuser_sees_the_tokens(client, superuser):
     assert TOKENS in client.get("/admin/").content.decode()
     assert client.get(TOKENS).status_code == 200
@@ -47,8 +52,8 @@ def test_superuser_issues_a_token_shown_once_and_revokes_it(client, superuser):
     response = client.post(f"{TOKENS}add/", {"kind": "kiosk", "name": "north-entrance", "bot_id": "",
                                              "expires_days": "30"}, follow=True)
     assert response.status_code == 200
-    [shown] = [m for m in page_messages(response) if "shown only this once" in m]
-    raw = shown.rsplit(" ", 1)[1]
+    assert "shown only this once" in response.content.decode()
+    raw = shown_token(response)
     token = ApiToken.objects.get()
     assert (token.kind, token.name, token.prefix) == ("kiosk", "north-entrance", raw[:12])
     assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
@@ -69,3 +74,16 @@ def test_token_form_requires_the_owner_of_each_kind(client, superuser):
     response = client.post(f"{TOKENS}add/", {"kind": "staff", "name": ""})
     assert "staff tokens need a user" in response.content.decode()
     assert not ApiToken.objects.exists()
+
+
+def test_issue_13_finding_7_the_raw_token_never_travels_in_a_cookie_or_a_cache(client, superuser):
+    """Before, the raw token went out in Django's cookie message storage (signed, not encrypted)."""
+    response = client.post(f"{TOKENS}add/", {"kind": "bot", "name": "", "bot_id": "bot-7"})
+    raw = shown_token(response)
+    assert raw.startswith("bot_") and ApiToken.objects.get().token_hash == hashlib.sha256(raw.encode()).hexdigest()
+    assert all(raw not in morsel.value for morsel in response.cookies.values())
+    assert "no-store" in response["Cache-Control"]
+    following = client.get(TOKENS)
+    assert raw not in following.content.decode()
+    assert all(raw not in morsel.value for morsel in client.cookies.values())
+    assert not any(raw in str(message) for message in following.context["messages"])

@@ -82,7 +82,8 @@ def test_check_lag_is_quiet_when_the_outbox_is_fresh(caplog):
     outbox_row(sent_days_ago=30, published_days_ago=29)
     with caplog.at_level(logging.WARNING, logger="mallbots.tasks"):
         report = tasks.check_lag(jetstream=False)
-    assert report == {"outbox_age_seconds": 0.0, "new_dead_letters": {}, "failed_sagas": 0, "jetstream_pending": {}}
+    assert report == {"outbox_age_seconds": 0.0, "outbox_dead_lettered": 0, "new_dead_letters": {}, "failed_sagas": 0,
+                      "jetstream_pending": {}}
     assert caplog.text == ""
 
 

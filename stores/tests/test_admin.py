@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from django.contrib.auth.models import User
+
 from access.testing import make_user
 from eventstore.models import StoredEvent
 from stores import models, services
@@ -15,6 +17,11 @@ pytestmark = pytest.mark.django_db
 def store_staff(client):
     client.force_login(make_user("sally", "store_staff"))
     return client
+
+
+def sallys_store(name="Shop", location="F1") -> str:
+    """A store whose member is the store_staff user ``sally`` (store staff change only their stores)."""
+    return services.create_store(name=name, location=location, creator=User.objects.get(username="sally").pk)
 
 
 @pytest.fixture
@@ -48,7 +55,7 @@ def test_store_staff_creates_a_store_and_a_product_and_changes_its_price(store_s
 
 
 def test_change_page_shows_the_event_history(store_staff):
-    store_id = services.create_store(name="Shop", location="F1")
+    store_id = sallys_store()
     product_id = services.add_product(store_id=store_id, name="Tea", description="", sku="", price=Decimal("2"))
     services.increase_product_price(product_id=product_id, price=Decimal("3"))
     page = store_staff.get(f"/admin/stores/product/{product_id}/change/").content.decode()
@@ -71,7 +78,7 @@ def test_refused_store_commands_show_the_api_text_and_keep_nothing(store_staff, 
 
 
 def test_refused_product_change_shows_the_api_text_and_rolls_back_the_whole_form(store_staff):
-    store_id = services.create_store(name="Shop", location="F1")
+    store_id = sallys_store()
     product_id = services.add_product(store_id=store_id, name="Tea", description="", sku="", price=Decimal("2"))
     response = store_staff.post(f"/admin/stores/product/{product_id}/change/",
                                 {"name": "Renamed", "description": "", "price": "-1", "_save": "Save"})
@@ -85,7 +92,7 @@ def test_refused_product_change_shows_the_api_text_and_rolls_back_the_whole_form
 
 
 def test_store_staff_rebrands_but_cannot_change_participation(store_staff):
-    store_id = services.create_store(name="Shop", location="F1")
+    store_id = sallys_store()
     change = f"/admin/stores/store/{store_id}/change/"
     assert 'name="participating"' not in store_staff.get(change).content.decode()
     assert store_staff.post(change, {"name": "New", "_save": "Save"}).status_code == 302
@@ -110,7 +117,7 @@ def test_store_admin_toggles_participation_by_form_and_action(store_admin):
 
 
 def test_removing_a_product_goes_through_the_service(store_staff):
-    store_id = services.create_store(name="Shop", location="F1")
+    store_id = sallys_store()
     first = services.add_product(store_id=store_id, name="A", description="", sku="", price=Decimal("1"))
     second = services.add_product(store_id=store_id, name="B", description="", sku="", price=Decimal("1"))
     assert store_staff.post(f"/admin/stores/product/{first}/delete/", {"post": "yes"}).status_code == 302
@@ -136,3 +143,12 @@ def test_depot_staff_does_not_see_stores(client):
     client.force_login(make_user("dora", "depot_staff"))
     assert client.get("/admin/stores/store/").status_code == 403
     assert client.get("/admin/stores/product/add/").status_code == 403
+
+
+def test_admin_texts_are_bounded_like_the_api(store_staff):
+    """Issue 13, finding 2 (ADR 20): the admin forms refuse text the API refuses, nothing is written."""
+    response = store_staff.post("/admin/stores/store/add/", {"name": "n" * 201, "location": "F1", "_save": "Save"})
+    assert response.status_code == 200 and "at most 200 characters" in response.content.decode()
+    response = store_staff.post("/admin/stores/store/add/", {"name": "a\x00b", "location": "F1", "_save": "Save"})
+    assert response.status_code == 200 and "Null characters are not allowed" in response.content.decode()
+    assert not models.Store.objects.exists() and not StoredEvent.objects.exists()

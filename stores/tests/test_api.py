@@ -5,6 +5,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from rest_framework.renderers import JSONRenderer
 
 from access.testing import WHO, Api
@@ -252,6 +253,8 @@ def test_access_level_matrix(client, as_who, who, operation, method, path, body,
     services.disable_participation(store_id=closed)
     product = new_product(store, price="10")
     caller = Api(client, "staff_not-a-real-token") if who == "invalid" else as_who(who)
+    if who == "store_staff":
+        models.StoreMember.objects.create(store_id=store, user=User.objects.get(username="user-store_staff"))
     status, body_out = caller(method, path.format(store=store, closed=closed, product=product), body)
     if who is None:
         assert (status, body_out["message"]) == (401, "authentication required")

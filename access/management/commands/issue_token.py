@@ -14,7 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="kiosk device name")
         parser.add_argument("--user", default="", help="staff username")
         parser.add_argument("--bot", default="", help="bot id")
-        parser.add_argument("--expires-days", type=int, default=None)
+        parser.add_argument("--expires-days", type=int, default=None,
+                            help="days until the token expires (at least 1); leave out for no expiry")
 
     def handle(self, *args, kind, name, user, bot, expires_days, **options):
         owner = None
@@ -27,5 +28,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no user {user!r}")
         if kind == "bot" and not bot:
             raise CommandError("bot tokens need --bot")
+        if expires_days is not None and expires_days < 1:
+            raise CommandError("--expires-days must be at least 1 (leave it out for no expiry)")
         token, raw = issue_token(kind, name=name, user=owner, bot_id=bot, expires_days=expires_days)
         self.stdout.write(raw)
