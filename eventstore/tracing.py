@@ -68,14 +68,20 @@ def _parent(traceparent: str, tracestate: str = ""):
     return _propagator.extract(carrier)
 
 
-@contextlib.contextmanager
+_OFF = contextlib.nullcontext()
+
+
 def span(name: str, *, parent: str = "", tracestate: str = "", kind: str = "internal",
-         attributes: dict[str, Any] | None = None) -> Iterator[None]:
+         attributes: dict[str, Any] | None = None) -> contextlib.AbstractContextManager:
     """A span for the enclosed work, current while it runs: a child of ``parent`` (a ``traceparent``) if
-    given, else of the current span. Does nothing when tracing is off."""
+    given, else of the current span. Tracing off: one shared ``nullcontext`` (about 0.1 µs)."""
     if _tracer is None:
-        yield
-        return
+        return _OFF
+    return _span(name, parent, tracestate, kind, attributes)
+
+
+@contextlib.contextmanager
+def _span(name: str, parent: str, tracestate: str, kind: str, attributes: dict[str, Any] | None) -> Iterator[None]:
     with _tracer.start_as_current_span(name, context=_parent(parent, tracestate) if parent else None,
                                        kind=_kinds[kind], attributes=attributes):
         yield
