@@ -25,6 +25,13 @@ def test_readiness_is_503_when_nats_is_unreachable(client, settings):
 
 
 @pytest.mark.django_db
+def test_readiness_takes_the_comma_separated_server_list_of_a_cluster(client, settings):
+    settings.NATS_URL = f"nats://127.0.0.1:1,{settings.NATS_URL}"
+    response = client.get("/readiness")
+    assert response.status_code == 200 and response.json()["nats"] == "ok"
+
+
+@pytest.mark.django_db
 def test_schema_and_swagger_ui_are_served_with_local_assets(client):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200 and b"openapi" in schema.content
