@@ -43,4 +43,4 @@ class DepotConfig(AppConfig):
         from depot.models import Bot
         from eventstore import metrics
 
-        metrics.declare("mallbots_bots", "Bots by status", ["status"], metrics.counts_by(Bot, "status"))
+        metrics.declare_gauge("mallbots_bots", "Bots by status", ["status"], metrics.counts_by(Bot, "status"))

@@ -8,8 +8,11 @@
   read at most every ``METRICS_NATS_CACHE_SECONDS`` and waiting at most ``METRICS_NATS_TIMEOUT_SECONDS``;
   a scrape that finds another one reading, or JetStream not answering, serves the last values, and
   ``mallbots_consumer_lag_age_seconds`` says how old they are (-1: never read);
-- what the apps declare in ``AppConfig.ready()`` (``declare``, usually ``counts_by``: orders, bots,
-  notifications by status).
+- what the apps declare in ``AppConfig.ready()``::
+
+      metrics.declare_gauge("mallbots_orders", "Orders by status", ["status"], metrics.counts_by(Order, "status"))
+
+  (``collect()`` returns ``{label values: value}``, label values as a tuple in ``labels`` order).
 
 The latency histograms of the relay and consumer processes are theirs, served on their own port
 (``eventstore.process_metrics``, ADR 21).
@@ -21,13 +24,11 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Mapping
 
 from django.conf import settings
 from django.db import connection
 from prometheus_client import CollectorRegistry, Gauge
-
-Sample = tuple[tuple[str, ...], float]
 
 
 @dataclass(frozen=True)
@@ -35,30 +36,27 @@ class DeclaredGauge:
     name: str
     documentation: str
     labels: tuple[str, ...]
-    read: Callable[[], Iterable[Sample]]
+    collect: Callable[[], Mapping[tuple[str, ...], float]]
 
 
 _declared: dict[str, DeclaredGauge] = {}
 
 
-def declare(name: str, documentation: str, labels: Iterable[str], read: Callable[[], Iterable[Sample]]) -> None:
-    """Add the gauge ``name`` to every scrape; ``read()`` returns (label values, value) pairs."""
-    gauge = DeclaredGauge(name, documentation, tuple(labels), read)
-    existing = _declared.get(name)
-    if existing is not None and existing.labels != gauge.labels:
-        raise ValueError(f"gauge {name} declared twice with different labels")
-    _declared[name] = gauge
+def declare_gauge(name: str, documentation: str, labels: list[str] | tuple[str, ...],
+                  collect: Callable[[], Mapping[tuple[str, ...], float]]) -> None:
+    """Add an app's gauge to every scrape; ``collect()`` runs on each scrape."""
+    _declared[name] = DeclaredGauge(name=name, documentation=documentation, labels=tuple(labels), collect=collect)
 
 
-def counts_by(model, field: str) -> Callable[[], list[Sample]]:
-    """A ``read`` for ``declare``: rows of ``model`` counted by ``field`` (one indexed GROUP BY)."""
+def counts_by(model, field: str) -> Callable[[], dict[tuple[str, ...], float]]:
+    """A ``collect`` for ``declare_gauge``: rows of ``model`` counted by ``field`` (one GROUP BY)."""
     from django.db.models import Count
 
-    def read() -> list[Sample]:
-        return [((str(value),), float(n)) for value, n in
-                model.objects.order_by().values_list(field).annotate(n=Count("*")).values_list(field, "n")]
+    def collect() -> dict[tuple[str, ...], float]:
+        rows = model.objects.order_by().values_list(field).annotate(n=Count("*")).values_list(field, "n")
+        return {(str(value),): float(n) for value, n in rows}
 
-    return read
+    return collect
 
 
 def collect_registry() -> CollectorRegistry:
@@ -93,8 +91,8 @@ def collect_registry() -> CollectorRegistry:
     _add_consumer_lag(registry)
     for declared in _declared.values():
         gauge = Gauge(declared.name, declared.documentation, list(declared.labels), registry=registry)
-        for labels, value in declared.read():
-            (gauge.labels(*labels) if declared.labels else gauge).set(value)
+        for label_values, value in declared.collect().items():
+            gauge.labels(*label_values).set(value)
     return registry
 
 

@@ -35,4 +35,4 @@ class OrderingConfig(AppConfig):
         from eventstore import metrics
         from ordering.models import Order
 
-        metrics.declare("mallbots_orders", "Orders by status", ["status"], metrics.counts_by(Order, "status"))
+        metrics.declare_gauge("mallbots_orders", "Orders by status", ["status"], metrics.counts_by(Order, "status"))
