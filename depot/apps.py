@@ -42,3 +42,8 @@ class DepotConfig(AppConfig):
         from depot import audits
 
         audit.declare("bots-and-lists-agree", audits.bots_and_lists_agree)
+
+        from depot.models import Bot
+        from eventstore import metrics
+
+        metrics.declare_gauge("mallbots_bots", "Bots by status", ["status"], metrics.counts_by(Bot, "status"))

@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass, replace
 from typing import Iterator
 
+from eventstore import tracing
+
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 
@@ -21,7 +23,14 @@ def new_traceparent(trace_id: str | None = None) -> str:
 
 
 def child_traceparent(parent: str) -> str:
-    """Same trace, new span: the W3C way of continuing a trace in another process."""
+    """Same trace, new span: the W3C way of continuing a trace in another process.
+
+    With tracing on, the span this work runs in (made a child of ``parent`` by whoever started it: the
+    Django instrumentation for a request, ``messaging.handle`` for a consumed message).
+    """
+    active = tracing.current_traceparent()
+    if active:
+        return active
     match = _TRACEPARENT.match(parent or "")
     return new_traceparent(match.group(1) if match else None)
 
@@ -45,7 +54,7 @@ class MessageContext:
 def new_context(actor: str = "system") -> MessageContext:
     """A fresh root context, e.g. for a scheduled job or a management command."""
     root = str(uuid.uuid4())
-    return MessageContext(correlation_id=root, causation_id=root, traceparent=new_traceparent(), actor=actor)
+    return MessageContext(correlation_id=root, causation_id=root, traceparent=child_traceparent(""), actor=actor)
 
 
 _current: contextvars.ContextVar[MessageContext | None] = contextvars.ContextVar("mallbots_context", default=None)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from django.db import connection, transaction
 
-from eventstore import codec, context, transactions
+from eventstore import codec, context, tracing, transactions
 from eventstore.envelope import Envelope, MalformedMessage
 
 
@@ -100,7 +100,8 @@ def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1, savepoint
 
     A name the durable does not handle is SKIPPED (nothing written). Otherwise the inbox row is inserted
     first; if (consumer, message id) is already there the message was processed before: DUPLICATE, commit,
-    no second effect. Then the handler runs under the message's context. Raises ``MalformedMessage`` for a
+    no second effect. Then the handler runs under the message's context (with tracing on, in a ``process``
+    span whose parent is the message's ``traceparent``). Raises ``MalformedMessage`` for a
     payload that does not fit its contract (dead letter at once) and lets every handler error propagate
     after rollback (the caller naks or dead-letters). ``savepoint=False`` inside an enclosing ``atomic()``
     (the runner's batch transaction) makes any error doom that whole transaction instead.
@@ -114,7 +115,10 @@ def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1, savepoint
         raise MalformedMessage(f"message id {envelope.id!r} is not a UUID") from exc
     message = envelope.message()
     sent_at = _timestamp_or_none(envelope.sent_at)
-    with context.use(context.from_message(message_id, envelope.metadata)), transactions.message(savepoint=savepoint):
+    with tracing.span(f"{durable.name} process", parent=str(envelope.metadata.get("traceparent") or ""),
+                      tracestate=str(envelope.metadata.get("tracestate") or ""), kind="consumer",
+                      attributes=_span_attributes(durable, envelope, delivery) if tracing.active() else None), \
+            context.use(context.from_message(message_id, envelope.metadata)), transactions.message(savepoint=savepoint):
         with connection.cursor() as cursor:
             cursor.execute(_INBOX, [durable.name, message_id, envelope.name, envelope.subject,
                                     codec.dumps(envelope.payload), codec.dumps(envelope.metadata), sent_at])
@@ -122,6 +126,12 @@ def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1, savepoint
                 return Outcome.DUPLICATE
         handler(Received(envelope=envelope, message=message, durable=durable.name, delivery=delivery))
     return Outcome.HANDLED
+
+
+def _span_attributes(durable: Durable, envelope: Envelope, delivery: int) -> dict[str, Any]:
+    return {"messaging.system": "nats", "messaging.destination.name": envelope.subject,
+            "messaging.consumer.group.name": durable.name, "messaging.message.id": envelope.id,
+            "mallbots.message.name": envelope.name, "mallbots.delivery": delivery}
 
 
 def _timestamp_or_none(text: str):

@@ -29,7 +29,7 @@ from typing import Callable
 from django.conf import settings
 from django.db import DataError, InterfaceError, OperationalError, close_old_connections, connection, transaction
 
-from eventstore import context, messaging
+from eventstore import context, messaging, process_metrics
 from eventstore.envelope import Envelope, MalformedMessage
 
 logger = logging.getLogger("mallbots.consumers")
@@ -214,7 +214,9 @@ def _dead_letter(durable: messaging.Durable, envelope: Envelope | None, raw: byt
 
 def _log(durable: messaging.Durable, envelope: Envelope | None, message_id: str, verdict: Verdict,
          started: float) -> None:
-    elapsed_ms = (time.monotonic() - started) * 1000
+    elapsed = time.monotonic() - started
+    elapsed_ms = elapsed * 1000
+    process_metrics.handled(durable.name, envelope.name if envelope else "-", verdict.outcome, elapsed)
     ctx = context.from_message(envelope.id, envelope.metadata) if envelope else context.new_context()
     level = logging.DEBUG if verdict.outcome == "skipped" else logging.INFO
     with context.use(ctx):

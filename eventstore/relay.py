@@ -10,7 +10,8 @@ Active loop: ``LISTEN mallbots_outbox`` (the outbox insert trigger notifies at c
 notification or every ``RELAY_POLL_INTERVAL_SECONDS``; read up to ``RELAY_BATCH_SIZE`` unpublished
 rows by ``position``; publish them in that order as one window of JetStream publishes (header
 ``Nats-Msg-Id`` = message id, ``Content-Type: application/json``, body = the envelope of events.md §2
-with payload and metadata copied verbatim from the row), each with its own reply subject on the relay's
+with payload and metadata copied verbatim from the row, and ``traceparent`` from the metadata when it has
+one), each with its own reply subject on the relay's
 one ack inbox (``<inbox>.<batch>.<index>``: no future per row, acks read without building objects);
 wait up to ``RELAY_PUBLISH_TIMEOUT_SECONDS`` for the acks; mark ``published_at`` on the acked prefix only. A row
 is never marked before its ack, so a crash between ack and marking republishes it and JetStream's
@@ -61,6 +62,7 @@ from nats.errors import BadHeaderError, BadSubjectError, MaxPayloadError
 from nats.js.errors import APIError, NoStreamResponseError, ServerError, ServiceUnavailableError
 
 from eventstore import nats as mallbots_nats
+from eventstore import process_metrics, tracing
 from eventstore.backoff import Backoff
 
 logger = logging.getLogger("mallbots.relay")
@@ -72,7 +74,7 @@ _TRY_LOCK = f"SELECT pg_try_advisory_lock(hashtext('{LOCK_NAME}'))"
 _FETCH = (
     "SELECT position, message_id::text, name, subject, payload::text, metadata::text,"
     " to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    " (metadata->>'aggregate_type') || ':' || (metadata->>'aggregate_id')"
+    " (metadata->>'aggregate_type') || ':' || (metadata->>'aggregate_id'), metadata->>'traceparent'"
     " FROM eventstore_outbox WHERE published_at IS NULL AND dead_lettered_at IS NULL"
     " AND position <> ALL(%s::bigint[])"
     " ORDER BY position LIMIT %s"
@@ -125,17 +127,22 @@ class OutboxRow:
     subject: str
     body: bytes
     aggregate: str | None = None
+    traceparent: str = ""
 
     @classmethod
     def from_db(cls, record: tuple) -> "OutboxRow":
         """The envelope of events.md §2 (same keys as ``Envelope.to_json``), payload and metadata verbatim."""
-        position, message_id, name, subject, payload, metadata, sent_at, aggregate = record
+        position, message_id, name, subject, payload, metadata, sent_at, aggregate, traceparent = record
         body = _ENVELOPE % (message_id, json.dumps(name), json.dumps(subject), payload, metadata, sent_at)
         return cls(position=position, message_id=message_id, subject=subject, body=body.encode(),
-                   aggregate=aggregate)
+                   aggregate=aggregate, traceparent=traceparent or "")
 
     @property
     def headers(self) -> dict[str, str]:
+        """``Nats-Msg-Id``, ``Content-Type`` and, when the metadata has one, ``traceparent`` (events.md §1)."""
+        if self.traceparent:
+            return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json",
+                    "traceparent": self.traceparent}
         return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json"}
 
     @property
@@ -460,8 +467,11 @@ class Relay:
             return
         if batch.acked:
             await conn.execute(_MARK, [[row.position for row in batch.rows[:batch.acked]]])
-        elapsed_ms = (time.perf_counter() - batch.started) * 1000
+        elapsed = time.perf_counter() - batch.started
+        elapsed_ms = elapsed * 1000
         failed = batch.failed
+        process_metrics.relay_batch(batch.acked, elapsed, failed is not None)
+        tracing.published(batch.rows[:batch.acked], elapsed, settings.NATS_STREAM)
         if failed is None:
             logger.info("published %d messages (%d duplicates) in %.1f ms", batch.acked, batch.duplicates, elapsed_ms)
             return

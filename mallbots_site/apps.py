@@ -6,3 +6,8 @@ class MallbotsSiteConfig(AppConfig):
 
     name = "mallbots_site"
     verbose_name = "MallBots site"
+
+    def ready(self) -> None:
+        from mallbots_site import tracing
+
+        tracing.configure()

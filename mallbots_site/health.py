@@ -55,8 +55,10 @@ def nats_ok() -> bool:
     async def probe() -> bool:
         import nats
 
-        client = await nats.connect(settings.NATS_URL, connect_timeout=1, max_reconnect_attempts=0,
-                                    allow_reconnect=False)
+        from eventstore.nats import servers
+
+        client = await nats.connect(servers=servers(), connect_timeout=1, max_reconnect_attempts=0,
+                                    allow_reconnect=False, dont_randomize=True)
         try:
             await client.jetstream().account_info()
             return True

@@ -1,4 +1,9 @@
-"""Log records carry the current correlation id; production logs are JSON lines."""
+"""Log records carry the current correlation id and W3C trace and span ids; production logs are JSON lines.
+
+The ids come from the work's ``MessageContext`` (the request's or the consumed message's): its
+``traceparent`` names the span the work runs in, the one its outgoing messages name as their parent, so a
+log line can be matched with the trace of the checkout it belongs to, whether tracing is on or not.
+"""
 
 import json
 import logging
@@ -9,7 +14,12 @@ from eventstore import context
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         ctx = context._current.get()
-        record.correlation_id = ctx.correlation_id if ctx else "-"
+        if ctx is None:
+            record.correlation_id = record.trace_id = record.span_id = "-"
+        else:
+            record.correlation_id = ctx.correlation_id
+            parts = ctx.traceparent.split("-")
+            record.trace_id, record.span_id = (parts[1], parts[2]) if len(parts) == 4 else ("-", "-")
         return True
 
 
@@ -21,6 +31,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "correlation_id": getattr(record, "correlation_id", "-"),
+            "trace_id": getattr(record, "trace_id", "-"),
+            "span_id": getattr(record, "span_id", "-"),
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)

@@ -228,12 +228,22 @@ BOT_SIM_TRAVEL_SECONDS = env.float("BOT_SIM_TRAVEL_SECONDS", default=2.0)
 BOT_SIM_PICK_SECONDS = env.float("BOT_SIM_PICK_SECONDS", default=0.5)
 BOT_SIM_UNAVAILABLE_RATE = env.float("BOT_SIM_UNAVAILABLE_RATE", default=0.1)
 
+# Observability (architecture.md §18). Traces: ``none`` (default: no span is made, no OpenTelemetry import),
+# ``console`` (one JSON line per span on stdout) or ``otlp`` (OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT); the
+# standard OTEL_TRACES_EXPORTER is honoured when TRACING_EXPORTER is unset (mallbots_site/tracing.py).
+TRACING_EXPORTER = env.str("TRACING_EXPORTER", default=env.str("OTEL_TRACES_EXPORTER", default="none")).lower()
+# Relay and consumer processes serve their own histograms on this port (0 = off; ADR 21).
+METRICS_PORT = env.int("METRICS_PORT", default=0)
+# /metrics reads JetStream's per-durable pending counts at most this often, waiting at most the timeout.
+METRICS_NATS_CACHE_SECONDS = env.float("METRICS_NATS_CACHE_SECONDS", default=10.0)
+METRICS_NATS_TIMEOUT_SECONDS = env.float("METRICS_NATS_TIMEOUT_SECONDS", default=1.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"context": {"()": "mallbots_site.logging.ContextFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s %(trace_id)s] %(message)s"},
         "json": {"()": "mallbots_site.logging.JsonFormatter"},
     },
     "handlers": {

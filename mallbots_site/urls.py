@@ -3,7 +3,7 @@ from django.contrib.staticfiles import views as static_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from mallbots_site import health
+from mallbots_site import health, schemas
 
 handler400 = "web.errors.bad_request_view"
 handler404 = "web.errors.not_found_view"
@@ -17,6 +17,7 @@ urlpatterns = [
     path("static/<path:path>", static_views.serve, {"insecure": True}),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/asyncapi", schemas.asyncapi, name="asyncapi"),
 ]
 
 urlpatterns += [

@@ -33,3 +33,8 @@ class OrderingConfig(AppConfig):
         audit.declare("checkouts-ordered", audits.checkouts_ordered)
         audit.declare("orders-settled", audits.orders_settled)
         audit.declare("completed-orders-paid", audits.completed_orders_paid)
+
+        from eventstore import metrics
+        from ordering.models import Order
+
+        metrics.declare_gauge("mallbots_orders", "Orders by status", ["status"], metrics.counts_by(Order, "status"))

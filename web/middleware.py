@@ -36,12 +36,10 @@ class RequestContextMiddleware:
             request.path_info = path[:-1]
         request_id = str(uuid.uuid4())
         correlation_id = _uuid_or_none(request.headers.get("X-Correlation-ID")) or request_id
-        traceparent = request.headers.get("traceparent")
         ctx = context.MessageContext(
             correlation_id=correlation_id,
             causation_id=request_id,
-            traceparent=context.child_traceparent(traceparent) if context.valid_traceparent(traceparent)
-            else context.new_traceparent(),
+            traceparent=context.child_traceparent(request.headers.get("traceparent", "")),
             tracestate=request.headers.get("tracestate", ""),
         )
         started = time.perf_counter()

@@ -108,6 +108,7 @@ def test_given_committed_rows_when_relay_runs_then_they_are_published_in_positio
     for message, row in zip(messages, outbox_rows()):
         assert message.subject == row.subject == "mallbots.toy.events.Counter"
         assert message.headers["Content-Type"] == "application/json"
+        assert message.headers["traceparent"] == row.metadata["traceparent"]
         assert Envelope.from_json(message.data) == expected_envelope(row)
         assert row.published_at >= message.time
         assert (row.attempts, row.last_error) == (0, "")

@@ -1,8 +1,9 @@
 """Run the durable pull consumers until SIGTERM/SIGINT (architecture.md §8); see ``eventstore.consumers``."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from eventstore import consumers
+from eventstore import consumers, process_metrics
 
 
 class Command(BaseCommand):
@@ -19,6 +20,7 @@ class Command(BaseCommand):
             durables = consumers.selected_durables(wanted)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        process_metrics.serve(settings.METRICS_PORT)
         status = consumers.run_durables(durables)
         if status:
             raise SystemExit(status)

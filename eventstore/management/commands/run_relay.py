@@ -2,8 +2,10 @@
 
 import asyncio
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from eventstore import process_metrics
 from eventstore.relay import Relay
 
 
@@ -11,4 +13,5 @@ class Command(BaseCommand):
     help = "Publish committed outbox rows to NATS JetStream in order (one active relay, others stand by)."
 
     def handle(self, *args, **options):
+        process_metrics.serve(settings.METRICS_PORT)
         asyncio.run(Relay().run())
