@@ -92,6 +92,17 @@ def select(modules: dict[str, object], only: str) -> list[str]:
     return [name for name in modules if names[name] & wanted]
 
 
+def earlier_reports(var_dir) -> list[dict]:
+    """The JSON reports of earlier runs in ``var_dir`` (unreadable files are left out)."""
+    reports = []
+    for path in sorted(var_dir.glob("*.json")):
+        try:
+            reports.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    return reports
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     if args.list:
@@ -121,6 +132,7 @@ def main(argv: list[str]) -> int:
         ctx.run_module(name)
     figures = [f for name in modules if name in ctx.results for f in ctx.results[name]]
     finished = dt.datetime.now(dt.timezone.utc)
+    core.with_previous(figures, core.previous_values(earlier_reports(settings.VAR_DIR), quick=args.quick))
 
     print(core.render_table(figures))
     report = {

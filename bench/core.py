@@ -35,6 +35,8 @@ class Figure:
     note: str = ""
     samples: list[float] = field(default_factory=list)
     skipped: str | None = None
+    previous_value: float | None = None
+    previous_run: str | None = None
 
     @property
     def status(self) -> str:
@@ -43,6 +45,13 @@ class Figure:
         if self.passed is None:
             return "info"
         return "PASS" if self.passed else "FAIL"
+
+    @property
+    def change(self) -> float | None:
+        """Relative change of ``value`` against ``previous_value`` (0.1 = 10 % higher); ``None`` without both."""
+        if self.value is None or not self.previous_value:
+            return None
+        return self.value / self.previous_value - 1
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "status": self.status}
@@ -198,7 +207,7 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-COLUMNS = ("figure", "value", "baseline", "ratio", "target", "result")
+COLUMNS = ("figure", "value", "baseline", "ratio", "target", "result", "vs previous")
 
 
 def format_number(value: float | None, unit: str = "") -> str:
@@ -221,14 +230,50 @@ def table_rows(figures: Sequence[Figure]) -> list[tuple[str, ...]]:
         baseline = f"{f.baseline_name} {format_number(f.baseline_value)}" if f.baseline_name else ""
         ratio = f"{f.ratio:.2f}×" if f.ratio is not None else ""
         rows.append((f.name, format_number(f.value, f.unit) if f.skipped is None else "—", baseline, ratio,
-                     f.target, f.status))
+                     f.target, f.status, format_change(f.change)))
     return rows
 
 
+def format_change(change: float | None) -> str:
+    """``+12.3 %`` / ``−4.0 %``; empty when there is nothing to compare with."""
+    if change is None:
+        return ""
+    return f"{'+' if change >= 0 else '−'}{abs(change) * 100:.1f} %"
+
+
+def previous_values(reports: Iterable[dict], *, quick: bool) -> dict[str, tuple[float, str]]:
+    """For each figure name, the value of the newest earlier report that measured it: {name: (value, started_at)}.
+
+    ``reports`` are parsed JSON reports of this machine in any order. A report of the same mode (``quick`` or
+    full) wins over a newer one of the other mode, so quick and full runs are compared among themselves
+    when both exist.
+    """
+    ordered = sorted(reports, key=lambda r: (r.get("options", {}).get("quick", False) == quick, r.get("started_at", "")),
+                     reverse=True)
+    found: dict[str, tuple[float, str]] = {}
+    for report in ordered:
+        for figure in report.get("figures", []):
+            if figure.get("value") is not None and figure.get("name") not in found:
+                found[figure["name"]] = (float(figure["value"]), report.get("started_at", ""))
+    return found
+
+
+def with_previous(figures: Sequence[Figure], previous: dict[str, tuple[float, str]]) -> None:
+    """Fill ``previous_value``/``previous_run`` of each figure from ``previous_values(...)``."""
+    for figure in figures:
+        if figure.name in previous:
+            figure.previous_value, figure.previous_run = previous[figure.name]
+
+
 def render_table(figures: Sequence[Figure]) -> str:
-    """A plain-text table, one line per figure, with notes listed underneath."""
-    rows = [COLUMNS, *table_rows(figures)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    """A plain-text table, one line per figure, with notes listed underneath.
+
+    The column ``vs previous`` (change of the value against the previous run, ``with_previous``) appears
+    when at least one figure has a previous value.
+    """
+    columns = COLUMNS if any(f.change is not None for f in figures) else COLUMNS[:-1]
+    rows = [columns, *(row[:len(columns)] for row in table_rows(figures))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     lines = []
     for index, row in enumerate(rows):
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())

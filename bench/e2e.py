@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from bench import core, database
+from bench import core, database, procstats
 from devtools import processes
 
 NAME = "e2e"
@@ -50,8 +50,13 @@ LATENCY_CLIENTS = 30
 CAPACITY_STEP, CAPACITY_MAX = 10, 200
 BUY_ONLY = {"buy": 1.0}
 SETTLED_SAGAS_WAIT_SECONDS = 30.0
+CPU_UNIT = "CPU ms/order"
+NOT_PROJECT = ("postgres", "nats", "load generator")
+CPU_PER_ORDER_MS_BEFORE = 0.0
+MAX_RSS_MB, MAX_GROWTH_PERCENT = 250, 5
 FIGURES = (("e2e_checkout_p50", "ms"), ("e2e_checkout_p99", "ms"), ("e2e_checkout_errors", "errors"),
-           ("e2e_max_checkouts", "checkouts/s"), ("busywork_server_errors", "5xx"), ("busywork_sagas_left", "sagas"))
+           ("e2e_max_checkouts", "checkouts/s"), ("busywork_server_errors", "5xx"), ("busywork_sagas_left", "sagas"),
+           ("memory_max_rss", "MB"), ("memory_growth", "%"), ("cpu_per_order", "CPU ms/order"))
 
 
 @dataclass
@@ -60,6 +65,15 @@ class System:
     token: str
     conninfo: str
     log_path: Path
+    pid: int = 0
+    nats_pid: int = 0
+    var_dir: Path | None = None
+
+    def groups(self) -> dict[int, str]:
+        """{pid: role} of every process to account for: run_all's tree, PostgreSQL, NATS, this process."""
+        return {**procstats.roles_of_run_all(self.pid), **procstats.tree(procstats.postmaster_of(self.var_dir),
+                                                                          "postgres"),
+                **procstats.tree(self.nats_pid, "nats"), **procstats.own_process()}
 
 
 @contextlib.contextmanager
@@ -96,7 +110,8 @@ def running_system(ctx: core.Context, **env_extra: str) -> Iterator[System]:
         token = next((line for line in issued.stdout.splitlines() if line.startswith("staff_")), "")
         if not token:
             raise RuntimeError(f"could not issue a staff token: {issued.stderr[-500:]}")
-        yield System(base_url, token, database.conninfo({**default, "NAME": DATABASE}), system.log_path)
+        yield System(base_url, token, database.conninfo({**default, "NAME": DATABASE}), system.log_path,
+                     pid=system.pid, nats_pid=nats.pid, var_dir=ctx.var_dir)
     finally:
         if system is not None:
             processes.stop(system, timeout=40)
@@ -138,10 +153,48 @@ def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f} ms"
 
 
+def _slug(role: str) -> str:
+    return role.replace("-", "_").replace(" ", "_")
+
+
+def cpu_figures(prefix: str, watch: procstats.Watch, orders: int, *, what: str, idle: procstats.Watch | None = None,
+                at_most: float | None = None) -> list[core.Figure]:
+    """CPU milliseconds per ``what`` over the watched window: all project processes (judged against
+    ``at_most``), each project role, then PostgreSQL, NATS and the load generator (reported apart)."""
+    if not orders:
+        return [core.skipped(prefix, f"no {what} in the window", unit=CPU_UNIT)]
+    by_role = watch.cpu_by_role()
+    project = {role: cpu for role, cpu in by_role.items() if role not in NOT_PROJECT}
+    total = sum(project.values())
+
+    def per(cpu: float) -> float:
+        return 1000 * cpu / orders
+
+    idle_text = ""
+    if idle is not None and idle.seconds > 0:
+        idle_roles = {r: c for r, c in idle.cpu_by_role().items() if r not in NOT_PROJECT}
+        idle_text = (f"; idle before the load: {1000 * sum(idle_roles.values()) / idle.seconds:.0f} CPU ms/s of project "
+                     f"processes (" + ", ".join(f"{r} {1000 * c / idle.seconds:.0f}" for r, c in idle_roles.items())
+                     + ")")
+    note = (f"{orders} {what}s in {watch.seconds:.0f} s; project processes used {total:.1f} CPU s "
+            f"({100 * total / watch.seconds / (os.cpu_count() or 1):.0f} % of the box); by role: "
+            + ", ".join(f"{role} {per(cpu):.1f}" for role, cpu in by_role.items()) + idle_text)
+    figures = [core.measured(prefix, [per(total)], CPU_UNIT, at_most=at_most, note=note,
+                             target=None if at_most is not None else "reported")]
+    for role, cpu in by_role.items():
+        apart = role in NOT_PROJECT
+        figures.append(core.measured(f"{prefix}_{_slug(role)}", [per(cpu)], CPU_UNIT,
+                                     target="info (not a project process)" if apart else "reported"))
+    return figures
+
+
 def _latency(ctx: core.Context, system: System) -> list[core.Figure]:
     duration = ctx.scale(60, 15)
-    summary = _load(system, clients=LATENCY_CLIENTS, duration=duration, rate=CHECKOUT_RATE, mix=BUY_ONLY,
-                    underpay_rate=0, reuse_customer_rate=0.9, seed=10, poll_grace=15)
+    with procstats.Watch(system.groups) as idle:
+        time.sleep(ctx.scale(10, 5))
+    with procstats.Watch(system.groups) as watch:
+        summary = _load(system, clients=LATENCY_CLIENTS, duration=duration, rate=CHECKOUT_RATE, mix=BUY_ONLY,
+                        underpay_rate=0, reuse_customer_rate=0.9, seed=10, poll_grace=15)
     if not summary.approved_ms:
         return [core.skipped(name, f"no order approved: {dict(summary.errors)}", unit=unit)
                 for name, unit in FIGURES[:3]]
@@ -150,7 +203,7 @@ def _latency(ctx: core.Context, system: System) -> list[core.Figure]:
     detail = (f"{summary.checkouts} checkouts in {duration} s ({achieved:.1f}/s of {CHECKOUT_RATE}/s paced), "
               f"{summary.approved} approved; p95 {_ms(summary.latency(95))}; {summary.requests_per_second:.0f} req/s")
     figures = [
-        core.measured("e2e_checkout_p50", [summary.latency(50)], "ms", at_most=150, note=detail),
+        core.measured("e2e_checkout_p50", [summary.latency(50)], "ms", at_most=100, note=detail),
         core.measured("e2e_checkout_p99", [summary.latency(99)], "ms", at_most=600),
         core.measured("e2e_checkout_errors", [errors], "errors", at_most=0, note="; ".join(
             [f"{summary.unresolved} unresolved"] * bool(summary.unresolved)
@@ -160,7 +213,8 @@ def _latency(ctx: core.Context, system: System) -> list[core.Figure]:
         for figure in figures[:2]:
             figure.passed = False
             figure.note = "; ".join(filter(None, [figure.note, f"load not met: only {achieved:.1f} checkouts/s"]))
-    return figures
+    return figures + cpu_figures("cpu_per_order", watch, summary.approved, what="approved order", idle=idle,
+                                 at_most=CPU_PER_ORDER_MS_BEFORE / 2 or None)
 
 
 def _sustained(ctx: core.Context, system: System, rate: int, seconds: float) -> tuple[bool, float, str]:
@@ -210,10 +264,37 @@ def _open_sagas(conninfo: str) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
+def memory_figures(watch: procstats.Watch, duration: float) -> list[core.Figure]:
+    """The largest RSS of a long-running process at the end, and the largest growth over the second half."""
+    processes = watch.long_running()
+    if not processes:
+        return [core.skipped("memory_max_rss", "no process watched", unit="MB"),
+                core.skipped("memory_growth", "no process watched", unit="%")]
+    mb = 1024 * 1024
+    end = [(p, p.rss[-1][1]) for p in processes]
+    growth = [(p, 100 * (p.rss[-1][1] / procstats.rss_at(p, watch.seconds / 2) - 1)) for p in processes]
+    largest = max(end, key=lambda item: item[1])
+    fastest = max(growth, key=lambda item: item[1])
+    by_role: dict[str, float] = {}
+    for process, rss in end:
+        by_role[process.role] = max(by_role.get(process.role, 0), rss / mb)
+    return [
+        core.measured("memory_max_rss", [largest[1] / mb], "MB", at_most=MAX_RSS_MB, note=(
+            f"RSS of each long-running process after {duration / 60:.0f} min of busywork (psutil, every "
+            f"{watch.interval:g} s), {len(processes)} processes; largest per role: "
+            + ", ".join(f"{role} {rss:.0f}" for role, rss in sorted(by_role.items(), key=lambda i: -i[1])))),
+        core.measured("memory_growth", [fastest[1]], "%", at_most=MAX_GROWTH_PERCENT, note=(
+            f"largest RSS growth over the second half of the busywork (end / midpoint − 1): {fastest[0].role} "
+            f"({fastest[0].name[:60]}) {procstats.rss_at(fastest[0], watch.seconds / 2) / mb:.0f} → "
+            f"{fastest[0].rss[-1][1] / mb:.0f} MB; a bounded cache still filling shows here too")),
+    ]
+
+
 def _busywork(ctx: core.Context, system: System) -> list[core.Figure]:
-    duration = float(os.environ.get("BENCH_BUSYWORK_SECONDS") or ctx.scale(300, 20))
-    summary = _load(system, clients=10, duration=duration, rate=0, seed=42, poll_grace=15,
-                    progress=ctx.log, progress_every=30 if duration >= 120 else 10)
+    duration = float(os.environ.get("BENCH_BUSYWORK_SECONDS") or ctx.scale(600, 20))
+    with procstats.Watch(lambda: procstats.roles_of_run_all(system.pid), interval=5.0) as watch:
+        summary = _load(system, clients=10, duration=duration, rate=0, seed=42, poll_grace=15,
+                        progress=ctx.log, progress_every=30 if duration >= 120 else 10)
     deadline = time.monotonic() + SETTLED_SAGAS_WAIT_SECONDS
     while True:
         sagas = _open_sagas(system.conninfo)
@@ -232,6 +313,7 @@ def _busywork(ctx: core.Context, system: System) -> list[core.Figure]:
                       note=detail + (f"; {server_kinds}" if server_kinds else "")),
         core.measured("busywork_sagas_left", [left], "sagas", at_most=0,
                       note=f"saga statuses {sagas} after up to {SETTLED_SAGAS_WAIT_SECONDS:.0f} s"),
+        *memory_figures(watch, duration),
     ]
 
 

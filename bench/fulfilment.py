@@ -23,8 +23,8 @@ import time
 import urllib.error
 import urllib.request
 
-from bench import core
-from bench.e2e import BUY_ONLY, _load, _warm_up, running_system
+from bench import core, procstats
+from bench.e2e import BUY_ONLY, _load, _warm_up, cpu_figures, running_system
 from devtools.stats import percentile
 
 NAME = "fulfilment"
@@ -99,14 +99,16 @@ def run(ctx: core.Context) -> list[core.Figure]:
             payer = Payer(system.conninfo, system.base_url, system.token)
             payer.start()
             started = time.time()
-            summary = _load(system, clients=30, duration=duration, rate=RATE, mix=BUY_ONLY, underpay_rate=0,
-                            reuse_customer_rate=0.9, seed=7, poll_grace=15)
-            ended = started + duration
-            time.sleep(5)
-            payer.stopping.set()
-            payer.join(15)
+            with procstats.Watch(system.groups) as watch:
+                summary = _load(system, clients=30, duration=duration, rate=RATE, mix=BUY_ONLY, underpay_rate=0,
+                                reuse_customer_rate=0.9, seed=7, poll_grace=15)
+                ended = started + duration
+                time.sleep(5)
+                payer.stopping.set()
+                payer.join(15)
             window_start = started + duration / 4
             completed = _completed_between(system.conninfo, window_start, ended)
+            completed_all = _completed_between(system.conninfo, started, time.time())
             waits = _assign_waits_ms(system.conninfo, started, ended)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
@@ -114,13 +116,16 @@ def run(ctx: core.Context) -> list[core.Figure]:
     per_minute = completed / ((ended - window_start) / 60)
     offered = (f"{summary.checkouts} checkouts in {duration} s paced at {RATE}/s, {summary.approved} approved, "
                f"{payer.paid} invoices paid; {BOTS} bots, travel/pick 0 s, poll 0.2 s")
+    cpu = cpu_figures("fulfilment_cpu_per_order", watch, completed_all, what="completed order")[:1]
+    cpu[0].note = "all processes with the bot simulator, per order completed (paid) while watched; " + cpu[0].note
     if not waits:
         return [core.measured(FIGURES[0][0], [per_minute], FIGURES[0][1], target="reported", note=offered),
-                *[core.skipped(name, "no list was initiated", unit=unit) for name, unit in FIGURES[1:]]]
+                *[core.skipped(name, "no list was initiated", unit=unit) for name, unit in FIGURES[1:]], *cpu]
     return [
         core.measured(FIGURES[0][0], [per_minute], FIGURES[0][1], target="reported",
                       note=f"completed during the last 3/4 of the load phase; {offered}"),
         core.measured(FIGURES[1][0], [percentile(waits, 50)], "ms", target="reported",
                       note=f"{len(waits)} lists: ShoppingListAssigned − ShoppingListInitiated (event store clock)"),
         core.measured(FIGURES[2][0], [percentile(waits, 99)], "ms", target="reported"),
+        *cpu,
     ]

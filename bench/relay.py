@@ -13,12 +13,15 @@ subject ``mallbots.bench.relay`` (inside the stream, outside every durable's fil
    clock; ``published_at`` is set by the relay's mark after the acks. Baseline:
    ``nats_publish_window256`` (raw ``publish_async`` with 256 in flight); this relay runs with
    ``RELAY_BATCH_SIZE=256``, the same in-flight window (quality.md §1.2).
-2. Latency (a relay with the project's settings): one writer commits one ``outbox.publish`` per transaction, paced at 200/s for 15 s
-   (quick 5 s), and records the wall clock right after each commit returns. A separate process holds
-   a core NATS subscription on the subject and records each arrival. p50/p99 of arrival − commit:
-   arrival at a subscriber comes after the ack is sent, so this is an upper bound of commit → ack.
+2. Latency (a relay with the project's settings): one writer commits one ``outbox.publish`` per transaction,
+   paced at 200/s for 15 s (quick 5 s), and records the wall clock right after each commit returns. A
+   separate process holds a JetStream consumer on the subject (an ordered push consumer, deliver-new, no
+   acks) and records each arrival. JetStream delivers a message to a consumer only once the stream stored
+   it, which is when it sends the publisher's ack, so p50/p99 of arrival − commit are commit → stored
+   and acked (plus one delivery hop). A core NATS subscriber would see the message before the stream
+   stored it; that is not this figure.
 
-``listen_main`` is the listening process (NATS subscription or PostgreSQL LISTEN), also used by
+``listen_main`` is the listening process (JetStream consumer or PostgreSQL LISTEN), also used by
 ``bench.consumers``. Logs: ``VAR_DIR/bench-logs/relay-*.log``.
 """
 
@@ -180,13 +183,13 @@ def latency_figures(prefix: str, values: list[float], expected: int, achieved: f
 # ---------------------------------------------------------------- the listening process
 
 def listen_main(argv: list[str]) -> None:
-    """``nats <url> <subject> <out>`` or ``pg <conninfo> <channel> <out>``: record {key: arrival} until SIGTERM."""
+    """``js <url> <subject> <out>`` or ``pg <conninfo> <channel> <out>``: record {key: arrival} until SIGTERM."""
     mode, target, channel, out = argv
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     arrivals: list[tuple[float, bytes | str]] = []
-    if mode == "nats":
-        asyncio.run(_listen_nats(target, channel, arrivals, stop))
+    if mode == "js":
+        asyncio.run(_listen_jetstream(target, channel, arrivals, stop))
         result = {str(json.loads(data)["payload"]["by"]): at for at, data in arrivals}
     else:
         _listen_pg(target, channel, arrivals, stop)
@@ -194,15 +197,17 @@ def listen_main(argv: list[str]) -> None:
     Path(out).write_text(json.dumps(result))
 
 
-async def _listen_nats(url: str, subject: str, arrivals: list, stop: dict) -> None:
+async def _listen_jetstream(url: str, subject: str, arrivals: list, stop: dict) -> None:
+    """An ordered push consumer (ephemeral, deliver-new, no acks) on ``subject``: sees stored messages only."""
     import nats
+    from nats.js.api import DeliverPolicy
 
     nc = await nats.connect(servers=[u.strip() for u in url.split(",")], connect_timeout=5)
 
     async def received(msg) -> None:
         arrivals.append((time.time(), msg.data))
 
-    await nc.subscribe(subject, cb=received)
+    await nc.jetstream().subscribe(subject, cb=received, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
     await nc.flush()
     print("ready", flush=True)
     while not stop["now"]:
@@ -298,7 +303,7 @@ def run(ctx: core.Context) -> list[core.Figure]:
                 note=f"{few:,} rows, events of only 10 aggregates in turn: a window holds one row per "
                      "aggregate (ADR 13), so at most 10 publishes are in flight; reported, no target"))
         with manage(ctx, "relay-run_relay", "run_relay", ready="listening on"):
-            listener = Listener(ctx, "relay-listener", "nats", ctx.nats_url, SUBJECT)
+            listener = Listener(ctx, "relay-listener", "js", ctx.nats_url, SUBJECT)
             try:
                 committed, achieved = paced(RATE, seconds, _publish_one)
                 wait_for(lambda: unpublished(ctx.conninfo) == 0, 20)
@@ -307,8 +312,9 @@ def run(ctx: core.Context) -> list[core.Figure]:
                 arrived = listener.stop()
         figures += latency_figures(
             "relay_latency", latencies(committed, arrived), len(committed) - WARMUP_MESSAGES, achieved, 5, 25,
-            "commit returned (writer's wall clock) → arrival at a core NATS subscriber in another process "
-            "(same host clock); arrival follows the JetStream ack, so this is an upper bound of commit → ack")
+            "commit returned (writer's wall clock) → arrival at a JetStream ordered consumer in another process "
+            "(same host clock): the stream stored the message and acked the relay before delivering it, so this is "
+            "commit → stored and acked plus one delivery")
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         done = {f.name for f in figures}

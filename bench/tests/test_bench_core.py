@@ -89,3 +89,28 @@ def test_given_module_that_raises_when_run_then_figure_is_skipped_with_reason(tm
                        port_base=18080, modules={"bench.broken": Broken}, log=lambda text: None)
     [figure] = ctx.run_module("bench.broken")
     assert figure.status == "skipped: RuntimeError: no server"
+
+
+def test_given_earlier_reports_when_previous_values_then_newest_of_same_mode_wins():
+    reports = [
+        {"started_at": "2026-11-29T10:00:00", "options": {"quick": False}, "figures": [
+            {"name": "pg_insert", "value": 2000.0}, {"name": "relay_latency_p50", "value": 3.0}]},
+        {"started_at": "2026-11-30T10:00:00", "options": {"quick": True}, "figures": [
+            {"name": "pg_insert", "value": 1000.0}, {"name": "kiosk_products", "value": None}]},
+        {"started_at": "2026-11-29T12:00:00", "options": {"quick": False}, "figures": [
+            {"name": "pg_insert", "value": 2200.0}]},
+    ]
+    previous = core.previous_values(reports, quick=False)
+    assert previous == {"pg_insert": (2200.0, "2026-11-29T12:00:00"), "relay_latency_p50": (3.0, "2026-11-29T10:00:00")}
+    assert core.previous_values(reports, quick=True)["pg_insert"] == (1000.0, "2026-11-30T10:00:00")
+
+
+def test_given_previous_values_when_rendered_then_change_column_shows_relative_change():
+    figures = [core.measured("pg_insert", [2300], "rows/s"), core.measured("nats_publish", [4000], "msg/s"),
+               core.skipped("drf_hello_project", "port in use", unit="req/s")]
+    core.with_previous(figures, {"pg_insert": (2000.0, "t1"), "drf_hello_project": (900.0, "t1")})
+    lines = core.render_table(figures).splitlines()
+    assert lines[0].split()[-2:] == ["vs", "previous"]
+    assert lines[2].endswith("+15.0 %") and lines[3].endswith("info") and lines[4].endswith("skipped: port in use")
+    assert figures[0].to_dict()["previous_value"] == 2000.0 and figures[2].change is None
+    assert core.format_change(-0.04) == "−4.0 %"
