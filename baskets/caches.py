@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from baskets.models import ProductCache, StoreCache
+from eventstore import rows
 from eventstore.errors import RetryLater
 from stores import public as stores_public
 
@@ -27,7 +28,7 @@ def _insert_product(info: stores_public.ProductInfo) -> None:
 
 def store(store_id: str) -> StoreCache | None:
     """The cached store, read through the stores facade on a miss; None if stores does not know it."""
-    row = StoreCache.objects.filter(id=store_id).first()
+    row = rows.first(StoreCache, "id = %s", [store_id])
     if row is None:
         info = stores_public.find_store(store_id)
         if info is None:
@@ -39,7 +40,7 @@ def store(store_id: str) -> StoreCache | None:
 
 def product(product_id: str) -> ProductCache | None:
     """The cached product (removed ones included), read through the stores facade on a miss."""
-    row = ProductCache.objects.filter(id=product_id).first()
+    row = rows.first(ProductCache, "id = %s", [product_id])
     if row is None:
         info = stores_public.find_product(product_id)
         if info is None:

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Max, Subquery
-from django.db.models.functions import Coalesce
-
 from baskets import caches, contracts, domain, models
-from eventstore import outbox
+from eventstore import outbox, store
 from eventstore.messaging import Received
 from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
@@ -23,42 +20,47 @@ from stores import contracts as stores_contracts
 # ---------------------------------------------------------------- projection
 
 
+_BASKETS, _ITEMS = models.Basket._meta.db_table, models.BasketItem._meta.db_table
+_INSERT_BASKET = (f"INSERT INTO {_BASKETS} (id, customer_id, payment_id, status, total, version, created_at, updated_at)"
+                  " VALUES (%s, %s, '', %s, 0, %s, %s, %s)")
+_UPSERT_LINE = (
+    f"INSERT INTO {_ITEMS} (basket_id, position, store_id, product_id, store_name, product_name, price, quantity)"
+    f" VALUES (%s, COALESCE((SELECT max(position) FROM {_ITEMS} WHERE basket_id = %s), 0) + 1, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (basket_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity")
+_DELETE_LINE = f"DELETE FROM {_ITEMS} WHERE basket_id = %s AND product_id = %s"
+_DELETE_LINES = f"DELETE FROM {_ITEMS} WHERE basket_id = %s"
+
+# Projections write with deferred statements (``store.write``): nothing here reads a result, and the rows
+# reach the database in the transaction's next message, in the order written (ADR 12, ADR 27).
+
+
 def _touch(recorded: RecordedEvent, **fields) -> None:
-    models.Basket.objects.filter(id=recorded.stream_id).update(
-        **fields, version=recorded.version, updated_at=recorded.occurred_at)
-
-
-def _next_position(basket_id: str):
-    """``max(position) + 1`` of the basket's lines, computed by the INSERT itself."""
-    last = (models.BasketItem.objects.filter(basket_id=basket_id).values("basket_id")
-            .annotate(last=Max("position")).values("last"))
-    return Coalesce(Subquery(last), 0) + 1
+    """Set ``fields`` (column = value), the version and the last activity of the basket row."""
+    columns = [*fields, "version", "updated_at"]
+    store.write(f"UPDATE {_BASKETS} SET " + ", ".join(f"{column} = %s" for column in columns) + " WHERE id = %s",
+                [*fields.values(), recorded.version, recorded.occurred_at, recorded.stream_id])
 
 
 def _project_line(recorded: RecordedEvent, product_id: str) -> None:
     """Set the product's line and the basket's total to the aggregate's state after the save.
 
     Setting (not adding to) the quantity keeps the projection right when one save holds several events.
+    A new line goes after the basket's last position (the order in which products were first added).
     """
     basket: domain.Basket = recorded.aggregate
     line = basket.items.get(product_id)
-    rows = models.BasketItem.objects.filter(basket_id=recorded.stream_id, product_id=product_id)
     if line is None:
-        rows.delete()
-    elif not rows.update(quantity=line.quantity):
-        models.BasketItem.objects.create(
-            basket_id=recorded.stream_id, position=_next_position(recorded.stream_id), store_id=line.store_id,
-            product_id=product_id, store_name=line.store_name, product_name=line.product_name, price=line.price,
-            quantity=line.quantity)
+        store.write(_DELETE_LINE, [recorded.stream_id, product_id])
+    else:
+        store.write(_UPSERT_LINE, [recorded.stream_id, recorded.stream_id, line.store_id, product_id, line.store_name,
+                                   line.product_name, line.price, line.quantity])
     _touch(recorded, total=basket.total)
 
 
 @projection(domain.BasketStarted)
 def project_basket_started(recorded: RecordedEvent) -> None:
-    models.Basket.objects.create(
-        id=recorded.stream_id, customer_id=recorded.event.customer_id, payment_id="", status=domain.OPEN,
-        total=Decimal("0.00"), version=recorded.version, created_at=recorded.occurred_at,
-        updated_at=recorded.occurred_at)
+    store.write(_INSERT_BASKET, [recorded.stream_id, recorded.event.customer_id, domain.OPEN, recorded.version,
+                                 recorded.occurred_at, recorded.occurred_at])
 
 
 @projection(domain.BasketItemAdded, domain.BasketItemRemoved)
@@ -68,7 +70,7 @@ def project_line_changed(recorded: RecordedEvent) -> None:
 
 @projection(domain.BasketCanceled)
 def project_basket_canceled(recorded: RecordedEvent) -> None:
-    models.BasketItem.objects.filter(basket_id=recorded.stream_id).delete()
+    store.write(_DELETE_LINES, [recorded.stream_id])
     _touch(recorded, status=domain.CANCELED, total=Decimal("0.00"))
 
 

@@ -38,7 +38,7 @@ import uuid
 from decimal import Decimal
 from typing import Callable
 
-from bench import core
+from bench import core, procstats
 from bench.relay import (RATE, WARMUP_MESSAGES, Listener, delete_stream, latencies, latency_figures, manage,
                          paced, publish_leftovers, wait_for)
 
@@ -194,21 +194,29 @@ def toy_part(ctx: core.Context) -> list[core.Figure]:
     delete_stream(ctx)
     publish_leftovers(ctx.conninfo)
     _execute(ctx.conninfo, _TRIGGER)
-    with manage(ctx, "consumers-run_relay", "run_relay", ready="listening on"), \
+    with manage(ctx, "consumers-run_relay", "run_relay", ready="listening on") as relay, \
             manage(ctx, "consumers-run_consumers", "run_consumers", "--modules", "toy",
-                   ready=f"{DURABLE}: consuming"):
+                   ready=f"{DURABLE}: consuming") as consumer:
         writer = Writer(tag)
         writer.open(COUNTERS)
         if not wait_for(lambda: _handled(ctx.conninfo, "toyapi.CounterOpened", tag) >= COUNTERS, 60, 0.2):
             raise RuntimeError(f"{DURABLE} did not handle the {COUNTERS} CounterOpened messages within 60 s")
         listener = Listener(ctx, "consumers-listener", "pg", ctx.conninfo, CHANNEL)
+        groups = {relay.pid: "relay", consumer.pid: "consumer"}
         try:
-            committed, achieved = paced(RATE, seconds, writer.increment)
-            wait_for(lambda: _handled(ctx.conninfo, "toyapi.CounterIncremented", tag) >= len(committed), 30, 0.1)
+            with procstats.Watch(lambda: groups) as watch:
+                committed, achieved = paced(RATE, seconds, writer.increment)
+                wait_for(lambda: _handled(ctx.conninfo, "toyapi.CounterIncremented", tag) >= len(committed), 30, 0.1)
             time.sleep(0.3)
         finally:
             arrived = listener.stop()
-    return latency_figures(
+    cpu = watch.cpu_by_role()
+    cpu_figures = [core.measured(f"{role}_cpu_per_message", [1000 * cpu.get(role, 0.0) / len(committed)], "CPU ms/msg",
+                                 target="reported", note=note) for role, note in (
+        ("relay", "CPU of the relay process per message published at 200 msg/s (psutil; the toy figure's run)"),
+        ("consumer", f"CPU of run_consumers --modules toy per message handled ({DURABLE}: inbox row + one UPDATE), "
+                     f"fetch, ack and log included"))]
+    return cpu_figures + latency_figures(
         "consumer_latency", latencies(committed, arrived), len(committed) - WARMUP_MESSAGES, achieved, 20, 100,
         f"producing commit returned (writer's wall clock; repository load + increment + save + outbox row) → "
         f"commit of the {DURABLE} inbox row + toy handler, seen as a pg_notify from a bench-only trigger by a "
@@ -260,7 +268,8 @@ def _replies_handled(conninfo: str) -> int:
 
 def run(ctx: core.Context) -> list[core.Figure]:
     return [
-        *_with_cleanup(ctx, lambda: toy_part(ctx), ("consumer_latency_p50", "consumer_latency_p99"), _DROP_TRIGGER),
+        *_with_cleanup(ctx, lambda: toy_part(ctx), ("relay_cpu_per_message", "consumer_cpu_per_message",
+                                                    "consumer_latency_p50", "consumer_latency_p99"), _DROP_TRIGGER),
         *_with_cleanup(ctx, lambda: depot_part(ctx),
                        ("consumer_latency_depot_p50", "consumer_latency_depot_p99",
                         "consumer_latency_saga_reply_p50", "consumer_latency_saga_reply_p99"), _DROP_DEPOT_TRIGGER),

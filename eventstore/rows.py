@@ -1,0 +1,63 @@
+"""Reads of model rows on hot paths without building a queryset each time (ADR 27).
+
+Django compiles a queryset into SQL on every evaluation; for ``Model.objects.filter(id=x).first()`` that
+costs about seven times the round trip it leads to. ``first(Model, "id = %s", [x])`` sends
+``SELECT <every concrete column> FROM <table> WHERE id = %s LIMIT 1`` (the column list built once per
+model) and returns the row as the ORM would: a model instance from ``Model.from_db`` with each field's
+``from_db_value`` applied (JSON fields decoded with their own decoder). ``exists`` and ``value`` are the
+same for ``.exists()`` and ``.values_list(col, flat=True).first()``.
+
+Only for reads whose condition is a fixed SQL text; anything composed at run time stays a queryset.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Sequence
+
+from django.db import connection, models
+
+
+@lru_cache(maxsize=None)
+def _columns(model: type[models.Model]) -> tuple[str, tuple[str, ...], tuple[tuple[int, Any], ...]]:
+    """(``SELECT … FROM …`` text, attribute names, (index, field) of the fields with ``from_db_value``)."""
+    fields = [f for f in model._meta.concrete_fields]
+    select = "SELECT {} FROM {}".format(", ".join(connection.ops.quote_name(f.column) for f in fields),
+                                        connection.ops.quote_name(model._meta.db_table))
+    converters = tuple((i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value"))
+    return select, tuple(f.attname for f in fields), converters
+
+
+def first(model: type[models.Model], where: str, params: Sequence[Any], *, order_by: str = "",
+          for_update: bool = False):
+    """The first row of ``model`` matching ``where`` (``ORDER BY order_by`` if given), or ``None``."""
+    select, names, converters = _columns(model)
+    sql = f"{select} WHERE {where}" + (f" ORDER BY {order_by}" if order_by else "") + " LIMIT 1" + (
+        " FOR UPDATE" if for_update else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if converters:
+        row = list(row)
+        for index, field in converters:
+            row[index] = field.from_db_value(row[index], None, connection)
+    return model.from_db(connection.alias, names, row)
+
+
+def exists(model: type[models.Model], where: str, params: Sequence[Any]) -> bool:
+    """Whether a row of ``model`` matches ``where``."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where} LIMIT 1",
+                       list(params))
+        return cursor.fetchone() is not None
+
+
+def value(model: type[models.Model], column: str, where: str, params: Sequence[Any]) -> Any:
+    """One column of the first row matching ``where`` (raw, no ``from_db_value``), or ``None``."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where}"
+                       " LIMIT 1", list(params))
+        row = cursor.fetchone()
+    return row[0] if row else None
