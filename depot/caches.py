@@ -9,6 +9,7 @@ harmless). All functions run inside the caller's transaction.
 from __future__ import annotations
 
 from depot.models import ProductCache, StoreCache
+from eventstore import rows
 from eventstore.ids import is_valid_id
 from stores import public as stores_public
 
@@ -17,7 +18,7 @@ def store(store_id: str) -> StoreCache | None:
     """The cached store, read through the stores facade on a miss; ``None`` if unknown or malformed."""
     if not is_valid_id(store_id):
         return None
-    row = StoreCache.objects.filter(id=store_id).first()
+    row = rows.first(StoreCache, "id = %s", [store_id])
     if row is None:
         info = stores_public.find_store(store_id)
         if info is None:
@@ -33,7 +34,7 @@ def product(product_id: str) -> ProductCache | None:
     """The cached product, read through the stores facade on a miss; ``None`` if unknown, malformed or removed."""
     if not is_valid_id(product_id):
         return None
-    row = ProductCache.objects.filter(id=product_id).first()
+    row = rows.first(ProductCache, "id = %s", [product_id])
     if row is None:
         info = stores_public.find_product(product_id)
         if info is None:

@@ -19,6 +19,7 @@ from django.db import connection
 from depot import domain
 from depot.models import Bot as BotRow
 from depot.models import ShoppingList as ShoppingListRow
+from eventstore import rows
 from eventstore.errors import DomainError
 from eventstore.repository import Repository
 
@@ -56,12 +57,10 @@ def dispatch(*, limit: int = 100) -> int:
     lock()
     assigned = 0
     while assigned < limit:
-        list_id = (ShoppingListRow.objects.filter(status=domain.AVAILABLE).order_by("created_at", "id")
-                   .values_list("id", flat=True).first())
+        list_id = rows.value(ShoppingListRow, "id", "status = %s", [domain.AVAILABLE], order_by="created_at, id")
         if list_id is None:
             break
-        bot_id = (BotRow.objects.filter(status=domain.IDLE).order_by("available_since", "id")
-                  .values_list("id", flat=True).first())
+        bot_id = rows.value(BotRow, "id", "status = %s", [domain.IDLE], order_by="available_since, id")
         if bot_id is None:
             break
         try:

@@ -13,13 +13,21 @@ from __future__ import annotations
 from depot import caches, contracts, domain, services
 from depot.models import Bot as BotRow
 from depot.models import ShoppingList as ShoppingListRow
-from eventstore import outbox
+from eventstore import codec, outbox, store
 from eventstore.commands import command_handler
 from eventstore.messaging import Received
 from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
 
 # --- projections -------------------------------------------------------------------------------
+
+
+_LISTS = ShoppingListRow._meta.db_table
+_INSERT_LIST = (f"INSERT INTO {_LISTS} (id, order_id, status, assigned_bot_id, stops, created_at, updated_at, version)"
+                " VALUES (%s, %s, %s, '', %s::jsonb, %s, %s, %s)")
+
+# The list projections on the order path write with deferred statements (``store.write``, ADR 27): their
+# rows reach the database in front of the transaction's next statement (dispatch reads them) or its commit.
 
 
 @projection(domain.ShoppingListCreated)
@@ -29,9 +37,8 @@ def project_created(recorded: RecordedEvent) -> None:
               "items": [{"product_id": i.product_id, "product_name": i.product_name, "quantity": i.quantity,
                          "picked_quantity": 0, "status": domain.ITEM_PENDING} for i in s.items]}
              for s in event.stops]
-    ShoppingListRow.objects.create(id=recorded.stream_id, order_id=event.order_id, status=domain.PENDING,
-                                   assigned_bot_id="", stops=stops, created_at=recorded.occurred_at,
-                                   updated_at=recorded.occurred_at, version=recorded.version)
+    store.write(_INSERT_LIST, [recorded.stream_id, event.order_id, domain.PENDING, codec.dumps(stops),
+                               recorded.occurred_at, recorded.occurred_at, recorded.version])
 
 
 _STATUS_AFTER = {
@@ -49,7 +56,8 @@ def project_status(recorded: RecordedEvent) -> None:
               "updated_at": recorded.occurred_at}
     if isinstance(recorded.event, domain.ShoppingListAssigned):
         fields["assigned_bot_id"] = recorded.event.bot_id
-    ShoppingListRow.objects.filter(id=recorded.stream_id).update(**fields)
+    store.write(f"UPDATE {_LISTS} SET " + ", ".join(f"{column} = %s" for column in fields) + " WHERE id = %s",
+                [*fields.values(), recorded.stream_id])
 
 
 @projection(domain.ShoppingListItemPicked, domain.ShoppingListItemUnavailable)

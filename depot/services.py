@@ -20,6 +20,7 @@ from depot import caches, dispatch, domain
 from depot.dispatch import bots, shopping_lists
 from depot.domain import Bot, ShoppingList
 from depot.models import ShoppingList as ShoppingListRow
+from eventstore import rows
 from eventstore.errors import DomainError, Forbidden, NotFound
 from eventstore.ids import new_id
 from eventstore.transactions import use_case
@@ -49,7 +50,7 @@ def create_shopping_list(*, order_id: str, items: list[Line], existing_ok: bool 
     with use_case():
         domain.check_request(order_id, len(items))
         _lock_order(order_id)
-        existing = ShoppingListRow.objects.filter(order_id=order_id).values_list("id", flat=True).first()
+        existing = rows.value(ShoppingListRow, "id", "order_id = %s", [order_id])
         if existing and existing_ok:
             return existing
         resolved = [_resolve(line) for line in items]

@@ -54,10 +54,11 @@ def exists(model: type[models.Model], where: str, params: Sequence[Any]) -> bool
         return cursor.fetchone() is not None
 
 
-def value(model: type[models.Model], column: str, where: str, params: Sequence[Any]) -> Any:
-    """One column of the first row matching ``where`` (raw, no ``from_db_value``), or ``None``."""
+def value(model: type[models.Model], column: str, where: str, params: Sequence[Any], *, order_by: str = "") -> Any:
+    """One column of the first row matching ``where`` (``ORDER BY order_by`` if given; raw, no
+    ``from_db_value``), or ``None``."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {column} FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where}"
-                       " LIMIT 1", list(params))
+                       + (f" ORDER BY {order_by}" if order_by else "") + " LIMIT 1", list(params))
         row = cursor.fetchone()
     return row[0] if row else None

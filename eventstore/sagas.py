@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from eventstore import context, messaging, store
+from eventstore import codec, context, messaging, rows, store
 from eventstore.commands import SagaHeaders, send_command
 from eventstore.contracts import Failure
 from eventstore.errors import ConcurrencyError, DomainError
@@ -118,7 +118,7 @@ def declare_replies(saga: Saga, *, durable: str, module: str, names: Iterable[st
 
 def instance(saga: Saga | str, saga_id: str) -> SagaInstance | None:
     name = saga if isinstance(saga, str) else saga.name
-    return SagaInstance.objects.filter(saga_name=name, saga_id=saga_id).first()
+    return rows.first(SagaInstance, "saga_name = %s AND saga_id = %s", [name, saga_id])
 
 
 @dataclass(frozen=True)
@@ -177,8 +177,7 @@ def _apply(saga: Saga, row: SagaInstance, data: SagaData, move: _Move, *, now: d
     }
     if move.last_error is not None:
         changes["last_error"] = move.last_error
-    updated = SagaInstance.objects.filter(pk=row.pk, version=row.version).update(**changes)
-    if updated != 1:
+    if _update_if_version(row, changes) != 1:
         raise ConcurrencyError("saga")
     for name, value in changes.items():
         setattr(row, name, value)
@@ -188,23 +187,40 @@ def _apply(saga: Saga, row: SagaInstance, data: SagaData, move: _Move, *, now: d
                 " (compensating)" if move.compensating else "", move.status)
 
 
-def start(saga: Saga, saga_id: str, data: Mapping[str, Any]) -> SagaInstance:
+_TABLE = SagaInstance._meta.db_table
+
+
+def _update_if_version(row: SagaInstance, changes: dict[str, Any]) -> int:
+    """``UPDATE`` the instance with ``changes`` where it still has ``row.version``; the number of rows changed."""
+    params = [codec.dumps(value) if name == "data" else value for name, value in changes.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_TABLE} SET " + ", ".join(f"{name} = %s::jsonb" if name == "data" else f"{name} = %s"
+                                                           for name in changes)
+                       + " WHERE id = %s AND version = %s", [*params, row.pk, row.version])
+        return cursor.rowcount
+
+
+_INSERT = (f"INSERT INTO {_TABLE} (saga_name, saga_id, data, step, compensating, status, last_error, resends,"
+           " step_sent_at, version, created_at, updated_at) VALUES (%s, %s, %s::jsonb, %s, false, %s, '', 0, %s, 1, %s, %s)")
+
+
+def start(saga: Saga, saga_id: str, data: Mapping[str, Any]) -> None:
     """Create the instance and send the first step's command (rule 1).
 
     Precondition: inside the caller's ``transaction.atomic()`` (the instance and the command commit with the
-    caller's own writes). An instance with the same name and id must not exist.
+    caller's own writes). An instance with the same name and id must not exist: the insert is deferred
+    (``store.write``, like the command's outbox row), so a duplicate fails at the transaction's next
+    statement or its commit, and the transaction rolls back.
     """
     store.require_transaction()
     register(saga)
     saga_data = SagaData(data, saga_id=saga_id)
     move = _forward_from(saga, saga_data, 0)
     now = timezone.now()
-    row = SagaInstance.objects.create(
-        saga_name=saga.name, saga_id=saga_id, data=dict(saga_data), step=move.step, compensating=False,
-        status=move.status, step_sent_at=now if move.command is not None else None, version=1)
+    store.write(_INSERT, [saga.name, saga_id, codec.dumps(dict(saga_data)), move.step, move.status,
+                          now if move.command is not None else None, now, now])
     if move.command is not None:
         _send(saga, saga_id, move)
-    return row
 
 
 def _after_success(saga: Saga, row: SagaInstance, data: SagaData) -> _Move:

@@ -3,7 +3,7 @@ message handlers for checkouts, depot and payment events, and the saga's command
 
 from __future__ import annotations
 
-from eventstore import outbox
+from eventstore import codec, outbox, store
 from eventstore.commands import command_handler
 from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
@@ -20,20 +20,27 @@ def _contract_items(items) -> tuple[contracts.OrderItem, ...]:
                                      quantity=i.quantity) for i in items)
 
 
+_ORDERS = models.Order._meta.db_table
+_COLUMNS = ("customer_id", "payment_id", "shopping_id", "invoice_id", "status", "reason", "total", "items",
+            "updated_at", "version")
+_INSERT_ORDER = (f"INSERT INTO {_ORDERS} (id, created_at, {', '.join(_COLUMNS)})"
+                 f" VALUES (%s, %s, {', '.join('%s::jsonb' if c == 'items' else '%s' for c in _COLUMNS)})")
+_UPDATE_ORDER = (f"UPDATE {_ORDERS} SET " + ", ".join(f"{c} = %s::jsonb" if c == "items" else f"{c} = %s"
+                                                       for c in _COLUMNS) + " WHERE id = %s")
+
+
 @projection(domain.OrderCreated, domain.OrderApproved, domain.OrderRejected, domain.OrderStarted,
          domain.OrderReadied, domain.OrderCanceled, domain.OrderCompleted)
 def project_order(recorded: RecordedEvent) -> None:
-    """The order row is inserted by ``OrderCreated`` and overwritten with the aggregate's state after."""
+    """The order row is inserted by ``OrderCreated`` and overwritten with the aggregate's state after
+    (deferred statements: ``store.write``, ADR 27)."""
     order: domain.Order = recorded.aggregate
-    fields = {
-        "customer_id": order.customer_id, "payment_id": order.payment_id, "shopping_id": order.shopping_id,
-        "invoice_id": order.invoice_id, "status": order.status, "reason": order.reason, "total": order.total,
-        "items": _items(order.items), "updated_at": recorded.occurred_at, "version": recorded.version,
-    }
+    values = [order.customer_id, order.payment_id, order.shopping_id, order.invoice_id, order.status, order.reason,
+              order.total, codec.dumps(_items(order.items)), recorded.occurred_at, recorded.version]
     if isinstance(recorded.event, domain.OrderCreated):
-        models.Order.objects.create(id=order.id, created_at=recorded.occurred_at, **fields)
+        store.write(_INSERT_ORDER, [order.id, recorded.occurred_at, *values])
     else:
-        models.Order.objects.filter(id=order.id).update(**fields)
+        store.write(_UPDATE_ORDER, [*values, order.id])
 
 
 def _integration_event(recorded: RecordedEvent):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from customers.contracts import AuthorizeCustomer
 from depot.contracts import (CancelShoppingListCommand, CreatedShoppingListReply, CreateShoppingListCommand,
                              CreateShoppingListItem, InitiateShoppingCommand)
-from eventstore import sagas
+from eventstore import rows, sagas
 from eventstore.schema import money
 from ordering import models
 from ordering.contracts import ApproveOrder, RejectOrder
@@ -31,7 +31,7 @@ def _cancel_list(data: sagas.SagaData) -> CancelShoppingListCommand | None:
 
 
 def _order_cancelled(data: sagas.SagaData) -> bool:
-    return models.Order.objects.filter(id=data["order_id"], status=CANCELLED).exists()
+    return rows.exists(models.Order, "id = %s AND status = %s", [data["order_id"], CANCELLED])
 
 
 CREATE_ORDER = sagas.Saga(

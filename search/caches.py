@@ -9,48 +9,49 @@ All functions run inside the caller's transaction.
 from __future__ import annotations
 
 from customers import public as customers_public
+from eventstore import rows
 from search.models import CustomerCache, ProductCache, StoreCache
 from stores import public as stores_public
 
 
 def customer_name(customer_id: str) -> str:
     """The customer's name; read through the customers facade on a miss; ``""`` if unknown."""
-    row = CustomerCache.objects.filter(id=customer_id).first()
-    if row is None:
+    name = rows.value(CustomerCache, "name", "id = %s", [customer_id])
+    if name is None:
         info = customers_public.find_customer(customer_id)
         if info is None:
             return ""
         CustomerCache.objects.bulk_create([CustomerCache(id=info.id, name=info.name, version=info.version)],
                                           ignore_conflicts=True)
-        row = CustomerCache.objects.get(id=customer_id)
-    return row.name
+        name = rows.value(CustomerCache, "name", "id = %s", [customer_id])
+    return name
 
 
 def store_name(store_id: str) -> str:
     """The store's name; read through the stores facade on a miss; ``""`` if unknown."""
-    row = StoreCache.objects.filter(id=store_id).first()
-    if row is None:
+    name = rows.value(StoreCache, "name", "id = %s", [store_id])
+    if name is None:
         info = stores_public.find_store(store_id)
         if info is None:
             return ""
         StoreCache.objects.bulk_create([StoreCache(id=info.id, name=info.name, version=info.version)],
                                        ignore_conflicts=True)
-        row = StoreCache.objects.get(id=store_id)
-    return row.name
+        name = rows.value(StoreCache, "name", "id = %s", [store_id])
+    return name
 
 
 def product_name(product_id: str) -> str:
     """The product's name, also once removed; read through the stores facade on a miss; ``""`` if unknown."""
-    row = ProductCache.objects.filter(id=product_id).first()
-    if row is None:
+    name = rows.value(ProductCache, "name", "id = %s", [product_id])
+    if name is None:
         info = stores_public.find_product(product_id)
         if info is None:
             return ""
         ProductCache.objects.bulk_create([ProductCache(id=info.id, store_id=info.store_id, name=info.name,
                                                        version=info.version, removed=info.removed)],
                                          ignore_conflicts=True)
-        row = ProductCache.objects.get(id=product_id)
-    return row.name
+        name = rows.value(ProductCache, "name", "id = %s", [product_id])
+    return name
 
 
 def customer_registered(*, customer_id: str, name: str, version: int) -> None:

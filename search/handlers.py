@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eventstore import codec, schema
+from eventstore import codec, rows, schema, store
 from eventstore.errors import RetryLater
 from eventstore.messaging import Received
 from search import caches, domain
@@ -47,26 +47,35 @@ def _keys(items: list[dict]) -> dict:
     return {"product_ids": sorted({i["product_id"] for i in items}), "store_ids": sorted({i["store_id"] for i in items})}
 
 
+_ORDERS = Order._meta.db_table
+_INSERT_ORDER = (f"INSERT INTO {_ORDERS} (order_id, customer_id, customer_name, items, product_ids, store_ids, total,"
+                 " status, created_at, updated_at, version, items_version)"
+                 " VALUES (%s, %s, %s, %s::jsonb, %s::varchar[], %s::varchar[], %s, %s, %s, %s, %s, %s)"
+                 " ON CONFLICT (order_id) DO NOTHING")
+_CASTS = {"items": "::jsonb", "product_ids": "::varchar[]", "store_ids": "::varchar[]"}
+
+# The order rows are written with deferred statements (``store.write``, ADR 27): nothing reads a result.
+
+
 def on_order_created(received: Received) -> None:
     """Insert the order row (status pending); an existing row is left alone."""
     event = received.message
-    if Order.objects.filter(order_id=event.id).exists():
+    if rows.exists(Order, "order_id = %s", [event.id]):
         return
     items = _items(event.items)
     at = _occurred_at(received)
     total = schema.money(sum((i["price"] * i["quantity"] for i in items), schema.money(0)))
-    Order.objects.bulk_create([Order(
-        order_id=event.id, customer_id=event.customer_id, customer_name=caches.customer_name(event.customer_id),
-        items=items, total=total, status=domain.PENDING, created_at=at, updated_at=at,
-        version=received.aggregate_version, items_version=received.aggregate_version, **_keys(items))],
-        ignore_conflicts=True)
+    keys = _keys(items)
+    store.write(_INSERT_ORDER, [event.id, event.customer_id, caches.customer_name(event.customer_id),
+                                codec.dumps(items), keys["product_ids"], keys["store_ids"], total, domain.PENDING,
+                                at, at, received.aggregate_version, received.aggregate_version])
 
 
 def on_order_changed(received: Received) -> None:
     """The six events after creation: row missing → retry; a newer version sets the status (and for
     OrderReadied the delivered items and total)."""
     event, version = received.message, received.aggregate_version
-    row = Order.objects.select_for_update().filter(order_id=event.id).first()
+    row = rows.first(Order, "order_id = %s", [event.id], for_update=True)
     if row is None:
         raise RetryLater(f"search order {event.id} does not exist yet")
     fields: dict = {}
@@ -74,9 +83,11 @@ def on_order_changed(received: Received) -> None:
         fields.update(status=domain.STATUS_AFTER[received.name], version=version, updated_at=_occurred_at(received))
     if received.name == "ordersapi.OrderReadied" and version > row.items_version:
         items = _items(event.items, known={i["product_id"]: i for i in row.items})
-        fields.update(items=items, total=schema.money(event.total), items_version=version, **_keys(items))
+        fields.update(items=codec.dumps(items), total=schema.money(event.total), items_version=version,
+                      **_keys(items))
     if fields:
-        Order.objects.filter(order_id=row.order_id).update(**fields)
+        store.write(f"UPDATE {_ORDERS} SET " + ", ".join(f"{name} = %s{_CASTS.get(name, '')}" for name in fields)
+                    + " WHERE order_id = %s", [*fields.values(), row.order_id])
 
 
 # --- search-customers / search-stores / search-products ----------------------------------------
