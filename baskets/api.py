@@ -9,9 +9,11 @@ from rest_framework.response import Response
 
 from access import levels
 from baskets import models, services
+from eventstore import rows
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
 from web import rest
+from web.represent import representer
 from web.views import Endpoint, responses
 
 
@@ -39,7 +41,7 @@ class BasketItemOut(serializers.Serializer):
 
 class BasketOut(serializers.Serializer):
     id = serializers.CharField()
-    items = BasketItemOut(many=True, source="items.all")
+    items = BasketItemOut(many=True, source="lines")
     customerId = serializers.CharField(source="customer_id")
     paymentId = serializers.CharField(source="payment_id")
     status = serializers.CharField()
@@ -48,6 +50,9 @@ class BasketOut(serializers.Serializer):
 
 class BasketResponse(serializers.Serializer):
     basket = BasketOut()
+
+
+basket_response = representer(BasketResponse)
 
 
 class BasketsIdResponse(serializers.Serializer):
@@ -76,11 +81,11 @@ class BasketApi(KioskEndpoint):
     @extend_schema(operation_id="getBasket", responses=responses(BasketResponse, 404))
     def get(self, request, basket_id: str):
         """The basket with its items in the order they were first added and its total."""
-        row = models.Basket.objects.filter(id=basket_id).prefetch_related("items").first() \
-            if is_valid_id(basket_id) else None
+        row = rows.first(models.Basket, "id = %s", [basket_id]) if is_valid_id(basket_id) else None
         if row is None:
             raise NotFound("basket")
-        return Response(BasketResponse({"basket": row}).data)
+        row.lines = rows.all(models.BasketItem, "basket_id = %s", [row.id], order_by="position")
+        return Response(basket_response({"basket": row}))
 
     @extend_schema(operation_id="cancelBasket", request=None,
                    responses=responses(BasketsEmptyResponse, 400, 404, 409))

@@ -1,11 +1,11 @@
 """Reads of model rows on hot paths without building a queryset each time (ADR 27).
 
 Django compiles a queryset into SQL on every evaluation; for ``Model.objects.filter(id=x).first()`` that
-costs about seven times the round trip it leads to. ``first(Model, "id = %s", [x])`` sends
+costs several times the round trip it leads to. ``first(Model, "id = %s", [x])`` sends
 ``SELECT <every concrete column> FROM <table> WHERE id = %s LIMIT 1`` (the column list built once per
 model) and returns the row as the ORM would: a model instance from ``Model.from_db`` with each field's
 ``from_db_value`` applied (JSON fields decoded with their own decoder). ``exists`` and ``value`` are the
-same for ``.exists()`` and ``.values_list(col, flat=True).first()``.
+same for ``.exists()`` and ``.values_list(col, flat=True).first()``, ``all`` for an ordered ``filter()``.
 
 Only for reads whose condition is a fixed SQL text; anything composed at run time stays a queryset.
 """
@@ -28,22 +28,36 @@ def _columns(model: type[models.Model]) -> tuple[str, tuple[str, ...], tuple[tup
     return select, tuple(f.attname for f in fields), converters
 
 
+def _instance(model: type[models.Model], names: tuple[str, ...], converters, row: Sequence[Any]):
+    if converters:
+        row = list(row)
+        for index, field in converters:
+            row[index] = field.from_db_value(row[index], None, connection)
+    return model.from_db(connection.alias, names, row)
+
+
 def first(model: type[models.Model], where: str, params: Sequence[Any], *, order_by: str = "",
           for_update: bool = False):
-    """The first row of ``model`` matching ``where`` (``ORDER BY order_by`` if given), or ``None``."""
+    """The first row of ``model`` matching ``where`` (``ORDER BY order_by`` if given), or ``None``.
+
+    Without ``order_by`` the condition must single out one row (a primary or unique key), as the
+    queryset's ``first()`` would then order by primary key.
+    """
     select, names, converters = _columns(model)
     sql = f"{select} WHERE {where}" + (f" ORDER BY {order_by}" if order_by else "") + " LIMIT 1" + (
         " FOR UPDATE" if for_update else "")
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
         row = cursor.fetchone()
-    if row is None:
-        return None
-    if converters:
-        row = list(row)
-        for index, field in converters:
-            row[index] = field.from_db_value(row[index], None, connection)
-    return model.from_db(connection.alias, names, row)
+    return None if row is None else _instance(model, names, converters, row)
+
+
+def all(model: type[models.Model], where: str, params: Sequence[Any], *, order_by: str) -> list:
+    """Every row of ``model`` matching ``where`` in ``ORDER BY order_by`` order, as model instances."""
+    select, names, converters = _columns(model)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{select} WHERE {where} ORDER BY {order_by}", list(params))
+        return [_instance(model, names, converters, row) for row in cursor.fetchall()]
 
 
 def exists(model: type[models.Model], where: str, params: Sequence[Any]) -> bool:

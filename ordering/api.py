@@ -7,11 +7,13 @@ from rest_framework.response import Response
 
 
 from access import levels, principals
+from eventstore import rows
 from eventstore.errors import NotFound
 from eventstore.ids import is_valid_id
 from ordering import models, services
 from ordering.domain import CUSTOMER, STAFF
 from web import rest
+from web.represent import representer
 from web.views import Endpoint
 
 
@@ -52,12 +54,13 @@ class OrderOut(serializers.Serializer):
     total = rest.money_field()
 
 
+order_out = representer(OrderOut)
 IdOut = inline_serializer("OrderIdResponse", {"id": serializers.CharField()})
 Empty = inline_serializer("OrderEmptyResponse", {})
 
 
 def load_row(order_id: str) -> models.Order:
-    row = models.Order.objects.filter(id=order_id).first() if is_valid_id(order_id) else None
+    row = rows.first(models.Order, "id = %s", [order_id]) if is_valid_id(order_id) else None
     if row is None:
         raise NotFound("order")
     return row
@@ -81,7 +84,7 @@ class OrderView(Endpoint):
 
     @extend_schema(operation_id="getOrder", responses=inline_serializer("GetOrderResponse", {"order": OrderOut()}))
     def get(self, request, order_id):
-        return Response({"order": OrderOut(load_row(order_id)).data})
+        return Response({"order": order_out(load_row(order_id))})
 
     @extend_schema(operation_id="cancelOrder", request=None, responses=Empty)
     def delete(self, request, order_id):
