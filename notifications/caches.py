@@ -8,20 +8,21 @@ run inside the caller's transaction.
 from __future__ import annotations
 
 from customers import public as customers_public
+from eventstore import rows
 from notifications.models import CustomerCache
 
 
 def current_number(customer_id: str) -> str:
     """The customer's current SMS number, read through the customers facade on a miss; ``""`` if unknown."""
-    row = CustomerCache.objects.filter(id=customer_id).first()
-    if row is None:
+    number = rows.value(CustomerCache, "sms_number", "id = %s", [customer_id])
+    if number is None:
         info = customers_public.find_customer(customer_id)
         if info is None:
             return ""
         CustomerCache.objects.bulk_create([CustomerCache(id=info.id, name=info.name, sms_number=info.sms_number,
                                                          version=info.version)], ignore_conflicts=True)
-        row = CustomerCache.objects.get(id=customer_id)
-    return row.sms_number
+        number = rows.value(CustomerCache, "sms_number", "id = %s", [customer_id])
+    return number
 
 
 def customer_registered(*, customer_id: str, name: str, sms_number: str, version: int) -> None:

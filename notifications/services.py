@@ -26,7 +26,7 @@ from functools import partial
 from django.conf import settings
 from django.db import connection, transaction
 
-from eventstore import codec
+from eventstore import codec, store
 from eventstore.errors import DomainError, NotFound
 from eventstore.transactions import use_case
 from notifications import caches, domain, sms
@@ -91,20 +91,30 @@ def send_notification(*, notification_id: int) -> str | None:
     return outcome.result
 
 
+_TABLE = Notification._meta.db_table
+_PENDING_ROW = (f"SELECT attempts, sms_number, text FROM {_TABLE} WHERE id = %s AND status = %s"
+                " FOR UPDATE SKIP LOCKED")
+_GIVE_UP = f"UPDATE {_TABLE} SET status = %s, updated_at = %s WHERE id = %s"
+_TAKE = f"UPDATE {_TABLE} SET status = %s, attempts = %s, claim = %s, claimed_at = %s, updated_at = %s WHERE id = %s"
+
+
 def _claim(notification_id: int) -> Claimed | None:
+    """One committed transaction: the ``pending`` row locked (skipped if another sender holds it), then
+    claimed; its updates are deferred to the commit (ADR 27)."""
     with transaction.atomic(durable=True):
-        row = (Notification.objects.select_for_update(skip_locked=True)
-               .filter(pk=notification_id, status=domain.PENDING).first())
+        with connection.cursor() as cursor:
+            cursor.execute(_PENDING_ROW, [notification_id, domain.PENDING])
+            row = cursor.fetchone()
         if row is None:
             return None
+        attempts, sms_number, text = row
         now = codec.utcnow()
-        if row.attempts >= settings.SMS_MAX_ATTEMPTS:
-            Notification.objects.filter(pk=row.pk).update(status=domain.FAILED, updated_at=now)
+        if attempts >= settings.SMS_MAX_ATTEMPTS:
+            store.write(_GIVE_UP, [domain.FAILED, now, notification_id])
             return None
-        claimed = Claimed(id=row.pk, claim=uuid.uuid4(), sms_number=row.sms_number, text=row.text,
-                          attempts=row.attempts + 1)
-        Notification.objects.filter(pk=row.pk).update(status=domain.SENDING, attempts=claimed.attempts,
-                                                      claim=claimed.claim, claimed_at=now, updated_at=now)
+        claimed = Claimed(id=notification_id, claim=uuid.uuid4(), sms_number=sms_number, text=text,
+                          attempts=attempts + 1)
+        store.write(_TAKE, [domain.SENDING, claimed.attempts, claimed.claim, now, now, notification_id])
     return claimed
 
 
@@ -118,8 +128,10 @@ def _record_outcome(claimed: Claimed, outcome: sms.Outcome) -> None:
                   "last_error": outcome.detail}
     else:
         fields = {"status": domain.FAILED, "last_error": domain.unknown_outcome(outcome.detail, claimed.attempts)}
-    with transaction.atomic(durable=True):
-        updated = Notification.objects.filter(pk=claimed.id, claim=claimed.claim).update(updated_at=now, **fields)
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_TABLE} SET updated_at = %s, " + ", ".join(f"{name} = %s" for name in fields)
+                       + " WHERE id = %s AND claim = %s", [now, *fields.values(), claimed.id, claimed.claim])
+        updated = cursor.rowcount
     if not updated:
         logger.warning("notification %s was resent while attempt %s was out (%s); its outcome is not recorded",
                        claimed.id, claimed.attempts, outcome.result)
