@@ -7,7 +7,7 @@ InvoicePaid into ``paymentsapi.InvoicePaid``. Broker (durables declared in ``Pay
 
 from __future__ import annotations
 
-from eventstore import guards, outbox
+from eventstore import guards, outbox, store
 from eventstore.commands import command_handler
 from eventstore.messaging import Received
 from eventstore.registry import handles, projection
@@ -18,17 +18,25 @@ from payments import contracts, domain, models, services
 # ---------------------------------------------------------------- projections
 
 
+# The projections write with deferred statements (``store.write``, ADR 27): nothing reads a result.
+_PAYMENTS, _INVOICES = models.Payment._meta.db_table, models.Invoice._meta.db_table
+_INSERT_PAYMENT = (f"INSERT INTO {_PAYMENTS} (id, customer_id, amount, status, order_id, version, created_at,"
+                   " updated_at) VALUES (%s, %s, %s, %s, '', %s, %s, %s)")
+_INSERT_INVOICE = (f"INSERT INTO {_INVOICES} (id, order_id, payment_id, amount, status, refund_required, version,"
+                   " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, false, %s, %s, %s)")
+
+
 def _touch(model, recorded: RecordedEvent, **fields) -> None:
-    model.objects.filter(id=recorded.stream_id).update(
-        **fields, version=recorded.version, updated_at=recorded.occurred_at)
+    columns = [*fields, "version", "updated_at"]
+    store.write(f"UPDATE {model._meta.db_table} SET " + ", ".join(f"{column} = %s" for column in columns)
+                + " WHERE id = %s", [*fields.values(), recorded.version, recorded.occurred_at, recorded.stream_id])
 
 
 @projection(domain.PaymentAuthorized)
 def project_payment_authorized(recorded: RecordedEvent) -> None:
     event = recorded.event
-    models.Payment.objects.create(
-        id=recorded.stream_id, customer_id=event.customer_id, amount=event.amount, status=domain.AUTHORIZED,
-        order_id="", version=recorded.version, created_at=recorded.occurred_at, updated_at=recorded.occurred_at)
+    store.write(_INSERT_PAYMENT, [recorded.stream_id, event.customer_id, event.amount, domain.AUTHORIZED,
+                                  recorded.version, recorded.occurred_at, recorded.occurred_at])
 
 
 @projection(domain.PaymentConfirmed)
@@ -49,10 +57,8 @@ def project_payment_released(recorded: RecordedEvent) -> None:
 @projection(domain.InvoiceCreated)
 def project_invoice_created(recorded: RecordedEvent) -> None:
     event = recorded.event
-    models.Invoice.objects.create(
-        id=recorded.stream_id, order_id=event.order_id, payment_id=event.payment_id, amount=event.amount,
-        status=domain.PENDING, refund_required=False, version=recorded.version,
-        created_at=recorded.occurred_at, updated_at=recorded.occurred_at)
+    store.write(_INSERT_INVOICE, [recorded.stream_id, event.order_id, event.payment_id, event.amount, domain.PENDING,
+                                  recorded.version, recorded.occurred_at, recorded.occurred_at])
 
 
 @projection(domain.InvoicePaid)
