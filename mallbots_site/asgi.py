@@ -1,8 +1,9 @@
 """ASGI entry point of the web tier (ADR 23): HTTP to the WSGI application on a thread pool, WebSockets to Channels.
 
-``http`` scopes go to ``mallbots_site.wsgi.application`` through ``a2wsgi.WSGIMiddleware`` and its pool of
-``WEB_THREADS`` threads, so a request runs like under gunicorn's gthread workers (one thread per request,
-a persistent database connection per thread, no async/sync hops inside Django). ``websocket`` scopes go to
+``http`` scopes go to ``mallbots_site.wsgi.application`` through ``mallbots_site.wsgi_bridge.WSGIBridge`` and
+its pool of ``WEB_THREADS`` threads (a2wsgi's responder for streamed bodies; ADR 27), so a request runs like
+under gunicorn's gthread workers (one thread per request, a persistent database connection per thread, no
+async/sync hops inside Django). ``websocket`` scopes go to
 Channels with session authentication and the Origin checked against ``ALLOWED_HOSTS``.
 
 The environment (``DATABASE_URL``, ``NATS_URL``, ``DJANGO_SECRET_KEY``) comes from the parent, ``run_all``
@@ -14,7 +15,6 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mallbots_site.settings")
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
@@ -22,6 +22,7 @@ from django.conf import settings  # noqa: E402
 
 from mallbots_site.wsgi import application as wsgi_application  # noqa: E402  (sets Django up)
 from mallbots_site.routing import websocket_urlpatterns  # noqa: E402
+from mallbots_site.wsgi_bridge import WSGIBridge  # noqa: E402
 
 
 async def lifespan(scope, receive, send) -> None:
@@ -36,7 +37,7 @@ async def lifespan(scope, receive, send) -> None:
 
 
 application = ProtocolTypeRouter({
-    "http": WSGIMiddleware(wsgi_application, workers=max(1, settings.WEB_THREADS)),
+    "http": WSGIBridge(wsgi_application, workers=settings.WEB_THREADS),
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     "lifespan": lifespan,
 })
