@@ -368,20 +368,29 @@ class Relay:
         return False
 
     async def _active(self, conn: psycopg.AsyncConnection) -> None:
-        """Publish batch N while marking batch N-1 and reading batch N+1 (one batch of publishes in flight)."""
+        """Publish batch N while marking batch N-1 and reading batch N+1 (one batch of publishes in flight).
+
+        ``caught_up``: the read after the last batch found nothing more and that batch was acked whole, so
+        every unpublished row was in it. The next read is then skipped unless a notification arrived
+        meanwhile (a commit since that read notifies after it is visible; one read late is still read by
+        the wait, which returns at once for it).
+        """
         await conn.execute(_SESSION)
         await conn.execute(f"LISTEN {CHANNEL}")
         logger.info("listening on %s", CHANNEL)
         backoff = Backoff(self.config.max_backoff, first=FIRST_BACKOFF_SECONDS)
         to_mark: Batch | None = None
         upcoming: list[OutboxRow] = []
+        caught_up = False
         while not self.stopping.is_set():
             if not upcoming:
                 await self._mark(conn, to_mark)
                 to_mark = None
-                await self._drain_notifications(conn)
-                upcoming = await self._fetch(conn, exclude=[])
-                self.session_backoff.reset()
+                notified = await self._drain_notifications(conn)
+                if not (caught_up and notified == 0):
+                    upcoming = await self._fetch(conn, exclude=[])
+                    self.session_backoff.reset()
+                caught_up = False
                 if not upcoming:
                     await self._wait_for_notification(conn)
                     continue
@@ -392,6 +401,7 @@ class Relay:
             await self._settle(batch)
             if batch.failed is None:
                 to_mark = batch
+                caught_up = not upcoming
                 backoff.reset()
             else:
                 await self._mark(conn, batch)
@@ -405,11 +415,13 @@ class Relay:
         cursor = await conn.execute(_FETCH, [exclude, self.config.batch_size])
         return window([OutboxRow.from_db(record) for record in await cursor.fetchall()])
 
-    async def _drain_notifications(self, conn: psycopg.AsyncConnection) -> None:
-        """Forget wake-ups that the next full read covers anyway."""
+    async def _drain_notifications(self, conn: psycopg.AsyncConnection) -> int:
+        """Forget wake-ups that the next full read covers anyway; how many there were."""
+        drained = 0
         async with aclosing(conn.notifies(timeout=0)) as notes:
             async for _ in notes:
-                pass
+                drained += 1
+        return drained
 
     async def _wait_for_notification(self, conn: psycopg.AsyncConnection) -> None:
         deadline = time.monotonic() + self.config.poll_interval
