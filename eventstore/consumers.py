@@ -11,6 +11,7 @@ never stop the runner: it reconnects and re-binds with exponential backoff.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
@@ -111,8 +112,8 @@ class DurableWorker:
     async def handle_batch(self, messages: list) -> None:
         """Run ``process_batch`` in the durable's thread (keeping the messages in progress), then settle each."""
         batch = [self._delivered(msg) for msg in messages]
-        work = asyncio.ensure_future(self.in_thread(process_batch, self.durable, batch,
-                                                    stopping=self.runner.stopping.is_set))
+        work = asyncio.get_running_loop().run_in_executor(
+            self.executor, functools.partial(process_batch, self.durable, batch, stopping=self.runner.stopping.is_set))
         heartbeat = max(settings.CONSUMER_ACK_WAIT_SECONDS / 3, 0.5)
         while True:
             done, _ = await asyncio.wait({work}, timeout=heartbeat)

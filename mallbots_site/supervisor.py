@@ -39,9 +39,18 @@ class Supervisor:
         self.width = max(len(child.name) for child in children)
 
     def _pump(self, child: Child, stream) -> None:
+        """Copy the child's output, each line prefixed with its name: what one read returns (every complete
+        line in the pipe) goes out in one write, a partial line waits for its end."""
         prefix = f"{child.name:<{self.width}} | ".encode()
-        for line in iter(stream.readline, b""):
-            sys.stdout.buffer.write(prefix + line)
+        fd, pending = stream.fileno(), b""
+        while chunk := os.read(fd, 65536):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            if lines:
+                sys.stdout.buffer.write(b"".join(prefix + line + b"\n" for line in lines))
+                sys.stdout.buffer.flush()
+        if pending:
+            sys.stdout.buffer.write(prefix + pending + b"\n")
             sys.stdout.buffer.flush()
 
     def start(self, child: Child) -> None:

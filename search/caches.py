@@ -8,6 +8,8 @@ All functions run inside the caller's transaction.
 
 from __future__ import annotations
 
+from django.db import connection
+
 from customers import public as customers_public
 from eventstore import rows
 from search.models import CustomerCache, ProductCache, StoreCache
@@ -52,6 +54,24 @@ def product_name(product_id: str) -> str:
                                          ignore_conflicts=True)
         name = rows.value(ProductCache, "name", "id = %s", [product_id])
     return name
+
+
+def names(model, ids: set[str], read_through) -> dict[str, str]:
+    """{id: name} of the cached rows of ``model`` (one query), the missing ones through ``read_through(id)``."""
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, name FROM {model._meta.db_table} WHERE id = ANY(%s)", [sorted(ids)])
+        found = dict(cursor.fetchall())
+    return {**found, **{missing: read_through(missing) for missing in ids - set(found)}}
+
+
+def store_names(store_ids: set[str]) -> dict[str, str]:
+    return names(StoreCache, store_ids, store_name)
+
+
+def product_names(product_ids: set[str]) -> dict[str, str]:
+    return names(ProductCache, product_ids, product_name)
 
 
 def customer_registered(*, customer_id: str, name: str, version: int) -> None:

@@ -29,15 +29,20 @@ def _occurred_at(received: Received) -> dt.datetime:
 
 
 def _items(lines, known: dict[str, dict] | None = None) -> list[dict]:
-    """Search items for order lines; names from ``known`` items of the order, else from the caches."""
+    """Search items for order lines; names from ``known`` items of the order, else from the caches (one query
+    for the products' names and one for the stores' of all lines)."""
     known = known or {}
+    products = caches.product_names({line.product_id for line in lines
+                                     if not known.get(line.product_id, {}).get("product_name")})
+    stores = caches.store_names({line.store_id for line in lines
+                                 if not known.get(line.product_id, {}).get("store_name")})
     items = []
     for line in lines:
         before = known.get(line.product_id, {})
         items.append({
             "product_id": line.product_id, "store_id": line.store_id,
-            "product_name": before.get("product_name") or caches.product_name(line.product_id),
-            "store_name": before.get("store_name") or caches.store_name(line.store_id),
+            "product_name": before.get("product_name") or products[line.product_id],
+            "store_name": before.get("store_name") or stores[line.store_id],
             "price": schema.money(line.price), "quantity": line.quantity,
         })
     return items
