@@ -370,10 +370,10 @@ class Relay:
     async def _active(self, conn: psycopg.AsyncConnection) -> None:
         """Publish batch N while marking batch N-1 and reading batch N+1 (one batch of publishes in flight).
 
-        ``caught_up``: the read after the last batch found nothing more and that batch was acked whole, so
-        every unpublished row was in it. The next read is then skipped unless a notification arrived
-        meanwhile (a commit since that read notifies after it is visible; one read late is still read by
-        the wait, which returns at once for it).
+        A read is skipped when it cannot find anything: ``complete`` says the read that gave the batch held
+        every unpublished row (fewer than a batch, none cut by the window), and ``caught_up`` that such a
+        batch was acked whole. A commit after that read notifies once it is visible, so while no
+        notification has arrived since, there is nothing to read; one that arrives later wakes the wait.
         """
         await conn.execute(_SESSION)
         await conn.execute(f"LISTEN {CHANNEL}")
@@ -381,14 +381,14 @@ class Relay:
         backoff = Backoff(self.config.max_backoff, first=FIRST_BACKOFF_SECONDS)
         to_mark: Batch | None = None
         upcoming: list[OutboxRow] = []
-        caught_up = False
+        complete = caught_up = False
         while not self.stopping.is_set():
             if not upcoming:
                 await self._mark(conn, to_mark)
                 to_mark = None
                 notified = await self._drain_notifications(conn)
                 if not (caught_up and notified == 0):
-                    upcoming = await self._fetch(conn, exclude=[])
+                    upcoming, complete = await self._fetch(conn, exclude=[])
                     self.session_backoff.reset()
                 caught_up = False
                 if not upcoming:
@@ -397,7 +397,10 @@ class Relay:
             batch = await self._publish(upcoming)
             await self._mark(conn, to_mark)
             to_mark = None
-            upcoming = [] if batch.error else await self._fetch(conn, exclude=batch.positions)
+            if batch.error or (complete and await self._drain_notifications(conn) == 0):
+                upcoming = []
+            else:
+                upcoming, complete = await self._fetch(conn, exclude=batch.positions)
             await self._settle(batch)
             if batch.failed is None:
                 to_mark = batch
@@ -410,10 +413,13 @@ class Relay:
                     await self._sleep(backoff.next())
         await self._mark(conn, to_mark)
 
-    async def _fetch(self, conn: psycopg.AsyncConnection, exclude: list[int]) -> list[OutboxRow]:
-        """The next window: unpublished rows by position, cut before a second row of one aggregate."""
+    async def _fetch(self, conn: psycopg.AsyncConnection, exclude: list[int]) -> tuple[list[OutboxRow], bool]:
+        """The next window: unpublished rows by position, cut before a second row of one aggregate; and whether
+        it holds every unpublished row not in ``exclude`` (fewer than a batch were read and none was cut)."""
         cursor = await conn.execute(_FETCH, [exclude, self.config.batch_size])
-        return window([OutboxRow.from_db(record) for record in await cursor.fetchall()])
+        rows = [OutboxRow.from_db(record) for record in await cursor.fetchall()]
+        kept = window(rows)
+        return kept, len(rows) < self.config.batch_size and len(kept) == len(rows)
 
     async def _drain_notifications(self, conn: psycopg.AsyncConnection) -> int:
         """Forget wake-ups that the next full read covers anyway; how many there were."""
