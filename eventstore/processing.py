@@ -217,8 +217,10 @@ def _log(durable: messaging.Durable, envelope: Envelope | None, message_id: str,
     elapsed = time.monotonic() - started
     elapsed_ms = elapsed * 1000
     process_metrics.handled(durable.name, envelope.name if envelope else "-", verdict.outcome, elapsed)
-    ctx = context.from_message(envelope.id, envelope.metadata) if envelope else context.new_context()
     level = logging.DEBUG if verdict.outcome == "skipped" else logging.INFO
+    if not logger.isEnabledFor(level):
+        return
+    ctx = context.from_message(envelope.id, envelope.metadata) if envelope else context.new_context()
     with context.use(ctx):
         logger.log(level, "consumer=%s name=%s message_id=%s outcome=%s duration_ms=%.1f", durable.name,
                     envelope.name if envelope else "-", envelope.id if envelope else message_id or "-",
