@@ -18,7 +18,7 @@
   var recentMs = Number(body.dataset.recentMinutes || 60) * 60000;
   var connection = document.getElementById("connection");
   var orders = new Map();  // orderId -> {order, at (ms of updatedAt), fresh (ms until highlighted)}
-  var socket = null, failures = 0, retryTimer = null, renderQueued = false, stopped = false;
+  var socket = null, failures = 0, retryTimer = null, renderQueued = false, stopped = false, opened = 0;
 
   function time(text) {
     var ms = Date.parse(text);
@@ -190,6 +190,7 @@
     if (body.dataset.connection !== "reconnecting") showConnection("connecting", "Connecting…");
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + window.location.host + "/ws/board/");
+    socket.addEventListener("open", function () { body.dataset.opened = String(++opened); });
     socket.addEventListener("message", onMessage);
     socket.addEventListener("close", onClose);
   }
