@@ -12,12 +12,14 @@
     "pending": "pending", "approved": "approved", "in-progress": "in-progress", "ready": "ready",
     "completed": "finished", "rejected": "finished", "cancelled": "finished"
   };
-  var FIRST_RETRY_MS = 500, MAX_RETRY_MS = 30000, RESYNC_EVERY_MS = 120000, FRESH_MS = 2500;
+  var FIRST_RETRY_MS = 500, MAX_RETRY_MS = 30000, RESYNC_EVERY_MS = 120000, FRESH_MS = 2500, ROW_LAG_MS = 30000;
 
   var body = document.body;
   var recentMs = Number(body.dataset.recentMinutes || 60) * 60000;
   var connection = document.getElementById("connection");
-  var orders = new Map();  // orderId -> {order, at (ms of updatedAt), fresh (ms until highlighted)}
+  // orderId -> {order, at (ms of updatedAt), seen (ms an update brought it, 0 from a snapshot), fresh (ms until
+  // highlighted)}
+  var orders = new Map();
   var socket = null, failures = 0, retryTimer = null, renderQueued = false, stopped = false, opened = 0;
 
   function time(text) {
@@ -41,15 +43,24 @@
       if (!merged.itemCount) merged.itemCount = known.order.itemCount;
       if (!Number(merged.total)) merged.total = known.order.total;
     }
-    orders.set(order.orderId, {order: merged, at: at, fresh: Date.now() + FRESH_MS});
+    var now = Date.now();
+    orders.set(order.orderId, {order: merged, at: at, seen: now, fresh: now + FRESH_MS});
   }
 
+  // The snapshot replaces the board, except that an order known in a newer state keeps it, and an open
+  // order that arrived by update in the last ROW_LAG_MS stays even if the read model does not have it yet.
   function applySnapshot(list) {
-    var previous = orders;
+    var previous = orders, now = Date.now();
     orders = new Map();
     list.forEach(function (order) {
       var known = previous.get(order.orderId), at = time(order.updatedAt);
-      orders.set(order.orderId, known && known.at > at ? known : {order: order, at: at, fresh: known ? known.fresh : 0});
+      orders.set(order.orderId, known && known.at > at ? known
+        : {order: order, at: at, seen: 0, fresh: known ? known.fresh : 0});
+    });
+    previous.forEach(function (entry, id) {
+      if (!orders.has(id) && COLUMN_OF[entry.order.status] !== "finished" && now - entry.seen < ROW_LAG_MS) {
+        orders.set(id, entry);
+      }
     });
   }
 
