@@ -24,6 +24,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
+from nats.errors import SlowConsumerError
 
 from eventstore import codec
 from eventstore import nats as mallbots_nats
@@ -74,7 +75,6 @@ class Feed:
         self.loop = asyncio.get_running_loop()
         self.layer = get_channel_layer()
         self.client = None
-        self.subscribed = asyncio.Event()
         self.settled = asyncio.Event()
         self.missed = False
         self.resyncing: asyncio.Task | None = None
@@ -89,22 +89,23 @@ class Feed:
 
     async def _run(self) -> None:
         backoff = Backoff(30.0, first=0.5)
-        while self.client is None:
+        while True:
             try:
                 self.client = await mallbots_nats.connect(
                     name=f"mallbots-board:{os.getpid()}", error_cb=self._error,
                     disconnected_cb=self._disconnected, reconnected_cb=self._reconnected)
+                await self.client.subscribe(ORDER_EVENTS, cb=self._on_message)
+                break
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - a bad URL or a refused login: keep trying, as the relay does
-                self._lost(f"cannot connect: {type(exc).__name__}: {exc}")
+                self._lost(f"cannot subscribe: {type(exc).__name__}: {exc}")
+                await self._close_client()
                 await asyncio.sleep(backoff.next())
-        await self.client.subscribe(ORDER_EVENTS, cb=self._on_message)
         try:
             await self.client.flush(timeout=2)
         except Exception as exc:  # noqa: BLE001 - the subscription is sent again after a reconnect
             self._lost(f"subscription not confirmed: {exc}")
-        self.subscribed.set()
         self.settled.set()
         logger.info("board: subscribed to %s", ORDER_EVENTS)
         if self.missed:
@@ -117,7 +118,14 @@ class Feed:
         self.settled.set()
 
     async def _error(self, exc: Exception) -> None:
-        self._lost(f"{type(exc).__name__}: {exc}")
+        """nats-py's report of a failed (re)connection attempt, or of a problem while connected."""
+        if isinstance(exc, SlowConsumerError):
+            logger.warning("board: NATS dropped order events for this process (slow consumer); resyncing the boards")
+            self.resyncing = self.loop.create_task(self._resync(), name="board-resync")
+        elif self.client is not None and self.client.is_connected:
+            logger.warning("board: %s: %s", type(exc).__name__, exc)
+        else:
+            self._lost(f"{type(exc).__name__}: {exc}")
 
     async def _disconnected(self) -> None:
         if self.client is not None and not self.client.is_closed:
@@ -133,19 +141,31 @@ class Feed:
         try:
             text = await database_sync_to_async(snapshot_text)()
         except DatabaseError as exc:
-            logger.warning("board: no snapshot after the outage (%s); sockets resync when they reconnect", exc)
+            logger.warning("board: no snapshot after the outage (%s); the boards resync on their own within minutes",
+                           exc)
             return
         await self.layer.group_send(GROUP, {"type": SEND, "text": text})
 
     async def _on_message(self, msg) -> None:
         try:
             envelope = Envelope.from_json(msg.data)
+            text = await database_sync_to_async(update_text)(envelope)
         except MalformedMessage as exc:
             logger.warning("board: skipped a message on %s: %s", msg.subject, exc)
             return
-        text = await database_sync_to_async(update_text)(envelope)
+        except Exception:  # noqa: BLE001 - one odd message must not stop the board
+            logger.exception("board: could not forward a message on %s", msg.subject)
+            return
         if text is not None:
             await self.layer.group_send(GROUP, {"type": SEND, "text": text})
+
+    async def _close_client(self) -> None:
+        client, self.client = self.client, None
+        if client is not None and not client.is_closed:
+            try:
+                await asyncio.wait_for(client.close(), timeout=5)
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
 
     async def stop(self) -> None:
         for task in (self.task, self.resyncing):
@@ -156,11 +176,7 @@ class Feed:
                 await task
             except BaseException:  # noqa: BLE001 - cancelled, or failed before: either way it is over
                 pass
-        if self.client is not None and not self.client.is_closed:
-            try:
-                await asyncio.wait_for(self.client.close(), timeout=5)
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
+        await self._close_client()
 
 
 _feed: Feed | None = None

@@ -241,14 +241,16 @@ def test_an_order_event_on_nats_reaches_every_board_socket_of_the_process(board_
     assert updates == [expected, expected]
 
 
-def test_an_event_before_its_search_row_goes_out_with_what_the_event_has(board_nats):
+def test_an_event_before_its_search_row_goes_out_with_what_the_event_has_and_odd_messages_are_skipped(board_nats):
     created = contracts.OrderCreated(id="o-2", customer_id="c-2", payment_id="pay-2", items=(
         contracts.OrderItem(product_id="p", store_id="s", price=D("9.99"), quantity=1),))
     canceled = contracts.OrderCanceled(id="o-2", customer_id="c-2", payment_id="pay-2", reason="customer")
 
     async def scenario(url, cookie):
         communicator, _ = await opened(cookie)
-        await publish(url, b"not an envelope", envelope(contracts.ApproveOrder(id="o-2")),
+        odd = json.loads(envelope(contracts.OrderReadied(id="o-2")))
+        odd["payload"]["total"] = "a lot"
+        await publish(url, b"not an envelope", envelope(contracts.ApproveOrder(id="o-2")), json.dumps(odd).encode(),
                       envelope(created, occurred_at="2026-11-22T10:00:00.000000Z"),
                       envelope(canceled, occurred_at="2026-11-22T10:01:00.000000Z"))
         updates = [await receive(communicator), await receive(communicator)]
