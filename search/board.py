@@ -4,10 +4,11 @@ process's board sockets through the in-memory channel layer group ``board``.
 ``feed()`` returns the running event loop's ``Feed``, creating it on the first board connection: a task
 that connects (retrying until NATS answers), subscribes to ``mallbots.ordering.events.Order`` without a
 durable or acks, and for each order event reads the order's search row once and sends the ``update`` text
-to the group. The channel layer drops what a socket does not read in time, and NATS delivers nothing
-while it is away: after any outage (a failed first connection, a disconnect) the feed sends the group a
-fresh ``snapshot`` once the subscription is back. ``stop_feed()`` closes the connection (ASGI lifespan
-shutdown, tests).
+to the group. NATS delivers nothing while it is away: after any outage (a failed first connection, a
+disconnect) and after NATS dropped messages for a slow subscriber, the feed sends the group a fresh
+``snapshot`` once the subscription is back. (What the channel layer drops for a socket that does not read
+in time, the page's periodic resync repairs.) ``stop_feed()`` closes the connection (ASGI lifespan shutdown,
+tests).
 
 ``snapshot_text()`` and ``update_text()`` are synchronous (they read the database); callers on the event
 loop run them with ``database_sync_to_async``.

@@ -31,7 +31,6 @@ from search.models import Order
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.nats]
 
 D = Decimal
-NOW = codec.utcnow()
 RECEIVE_TIMEOUT = 30  # a bound for a loaded box, not an expectation
 
 
@@ -91,13 +90,14 @@ async def opened(cookie: bytes) -> tuple[WebsocketCommunicator, dict]:
 
 
 def row(order_id: str, *, status: str, customer: str = "Ann", total: str = "10.00", quantities=(1,),
-        created: dt.timedelta = dt.timedelta(0), updated: dt.timedelta = dt.timedelta(0)) -> Order:
-    """A search row created ``created`` and updated ``updated`` before now."""
+        created: dt.timedelta = dt.timedelta(0), updated: dt.timedelta = dt.timedelta(0), now=None) -> Order:
+    """A search row created ``created`` and updated ``updated`` before ``now`` (default: now)."""
+    now = now or codec.utcnow()
     return Order.objects.create(
         order_id=order_id, customer_id=f"customer-{customer}", customer_name=customer, status=status,
         total=D(total), items=[{"product_id": f"p{n}", "store_id": "s", "product_name": "P", "store_name": "S",
                                 "price": D("1.00"), "quantity": q} for n, q in enumerate(quantities)],
-        product_ids=[], store_ids=[], created_at=NOW - created, updated_at=NOW - updated, version=1, items_version=1)
+        product_ids=[], store_ids=[], created_at=now - created, updated_at=now - updated, version=1, items_version=1)
 
 
 def envelope(message, *, occurred_at: str = "2026-11-22T10:15:30.123456Z") -> bytes:
@@ -160,13 +160,17 @@ def test_depot_admins_and_superusers_get_the_board(board_nats):
 
 def test_the_snapshot_holds_open_orders_and_those_finished_recently_newest_first(board_nats, settings):
     settings.BOARD_RECENT_MINUTES = 60
-    row("o-pending", status="pending", customer="Ann", total="24.98", quantities=(2, 1), created=dt.timedelta(minutes=1))
-    row("o-ready-old", status="ready", customer="Bob", created=dt.timedelta(days=2), updated=dt.timedelta(days=1))
+    now = codec.utcnow()
+    row("o-pending", status="pending", customer="Ann", total="24.98", quantities=(2, 1), created=dt.timedelta(minutes=1),
+        now=now)
+    row("o-ready-old", status="ready", customer="Bob", created=dt.timedelta(days=2), updated=dt.timedelta(days=1),
+        now=now)
     row("o-completed", status="completed", customer="Cy", total="5.00", created=dt.timedelta(hours=3),
-        updated=dt.timedelta(minutes=59))
-    row("o-cancelled-old", status="cancelled", created=dt.timedelta(hours=3), updated=dt.timedelta(minutes=61))
-    row("o-rejected-old", status="rejected", created=dt.timedelta(days=1), updated=dt.timedelta(days=1))
-    row("o-approved", status="approved", customer="Dee", created=dt.timedelta(minutes=2))
+        updated=dt.timedelta(minutes=50), now=now)
+    row("o-cancelled-old", status="cancelled", created=dt.timedelta(hours=3), updated=dt.timedelta(minutes=70),
+        now=now)
+    row("o-rejected-old", status="rejected", created=dt.timedelta(days=1), updated=dt.timedelta(days=1), now=now)
+    row("o-approved", status="approved", customer="Dee", created=dt.timedelta(minutes=2), now=now)
 
     async def scenario(cookie):
         communicator, first = await opened(cookie)
@@ -177,16 +181,17 @@ def test_the_snapshot_holds_open_orders_and_those_finished_recently_newest_first
     assert [o["orderId"] for o in snapshot["orders"]] == ["o-pending", "o-approved", "o-completed", "o-ready-old"]
     assert snapshot["orders"][0] == {
         "orderId": "o-pending", "customerName": "Ann", "status": "pending", "total": 24.98, "itemCount": 3,
-        "updatedAt": iso(NOW)}
+        "updatedAt": iso(now)}
     assert snapshot["orders"][2] == {
         "orderId": "o-completed", "customerName": "Cy", "status": "completed", "total": 5.0, "itemCount": 1,
-        "updatedAt": iso(NOW - dt.timedelta(minutes=59))}
+        "updatedAt": iso(now - dt.timedelta(minutes=50))}
 
 
 def test_the_snapshot_holds_the_200_newest(board_nats):
+    now = codec.utcnow()
     Order.objects.bulk_create([
         Order(order_id=f"o-{n:03d}", customer_id="c", customer_name="Ann", status="approved", total=D("1.00"), items=[],
-              product_ids=[], store_ids=[], created_at=NOW - dt.timedelta(seconds=n), updated_at=NOW, version=1,
+              product_ids=[], store_ids=[], created_at=now - dt.timedelta(seconds=n), updated_at=now, version=1,
               items_version=1)
         for n in range(205)])
 
