@@ -165,7 +165,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# One layer per web process: the board's feed fans out to the process's own sockets (architecture.md §10). A
+# board stays open for days: group membership never expires (Channels' default drops it after a day), and a
+# burst of events does not overflow a socket's queue.
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+                              "CONFIG": {"group_expiry": 10 * 365 * 86400, "capacity": 1000}}}
 
 # Messaging (events.md §1, architecture.md §7–8)
 NATS_URL = env.str("NATS_URL")

@@ -11,6 +11,7 @@ handler500 = "web.errors.server_error_view"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("search.pages")),
     path("liveness", health.liveness, name="liveness"),
     path("readiness", health.readiness, name="readiness"),
     path("metrics", health.metrics, name="metrics"),
