@@ -31,7 +31,8 @@ VISIBLE_TO = {
     "baskets.storecache": SUPERUSER, "baskets.productcache": SUPERUSER,
 }
 
-ADDABLE_BY = {"stores.store": STORE, "stores.product": STORE, "customers.customer": DEPOT,
+ADDABLE_BY = {"stores.store": STORE, "stores.product": STORE, "stores.storemember": {"store_admin", "superuser"},
+              "customers.customer": DEPOT,
               "depot.bot": {"depot_admin", "superuser"}, "access.apitoken": SUPERUSER}
 
 
@@ -89,7 +90,7 @@ def test_store_staff_renames_a_store_but_only_store_admin_changes_participation(
     from stores import models, services
 
     store_id = services.create_store(name="Books", location="Level 1")
-    login(client, "store_staff")
+    models.StoreMember.objects.create(store_id=store_id, user=login(client, "store_staff"))
     form = client.get(f"/admin/stores/store/{store_id}/change/").content.decode()
     assert 'name="name"' in form and 'name="participating"' not in form
     response = client.post(f"/admin/stores/store/{store_id}/change/", {"name": "Bookshop"})
