@@ -163,6 +163,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # /api/schema/ and /api/docs/ are Public (api.md §5): whatever Authorization header comes along is not read.
+    "SERVE_AUTHENTICATION": [],
 }
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
