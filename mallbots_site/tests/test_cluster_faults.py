@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
@@ -95,44 +94,12 @@ def scalar(sql: str, params=()):
 
 
 def durable_lag(url: str) -> int:
-    async def read():
-        import nats
-
-        client = await nats.connect(servers=url.split(","), connect_timeout=2, max_reconnect_attempts=0,
-                                    allow_reconnect=False)
-        try:
-            infos = await client.jetstream().consumers_info(settings.NATS_STREAM)
-            return sum((info.num_pending or 0) + (info.num_ack_pending or 0) for info in infos)
-        finally:
-            await client.close()
-
-    return processes.run_async(read, timeout=10)
+    return processes.durable_lag(url)
 
 
 def stream_ids(url: str) -> list[str]:
-    """The ``Nats-Msg-Id`` of every message in the stream, read through an ephemeral pull consumer."""
-    async def read():
-        import nats
-
-        client = await nats.connect(servers=url.split(","), connect_timeout=2)
-        try:
-            js = client.jetstream()
-            subscription = await js.pull_subscribe("mallbots.>", stream=settings.NATS_STREAM)
-            ids = []
-            while True:
-                try:
-                    batch = await subscription.fetch(500, timeout=2)
-                except asyncio.TimeoutError:
-                    return ids
-                for message in batch:
-                    ids.append((message.headers or {}).get("Nats-Msg-Id", ""))
-                    await message.ack()
-                if batch and batch[-1].metadata.num_pending == 0:
-                    return ids
-        finally:
-            await client.close()
-
-    return processes.run_async(read, timeout=120)
+    """The ``Nats-Msg-Id`` of every message in the stream."""
+    return [message["id"] for message in processes.stream_envelopes(url)]
 
 
 def ensure_clustered_stream() -> bool:
