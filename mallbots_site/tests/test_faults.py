@@ -366,7 +366,7 @@ def test_an_unparseable_message_on_a_subscribed_subject_is_dead_lettered_at_once
     for letter in letters:
         deadletters.discard(letter)
     finish(system, fault_report, f"an unparseable message on {subject} ({len(subscribed)} durables)", load,
-           f"dead-lettered by every durable within {recorded_at - sent_at:.1f} s, 1 delivery each; an order "
+           f"dead-lettered by every durable within {recorded_at - sent_at:.2f} s, 1 delivery each; an order "
            f"approved {approved_after - recorded_at:.1f} s later; discarded by the operator")
 
 
