@@ -386,8 +386,11 @@ def test_an_unpublishable_outbox_row_is_dead_lettered_by_the_relay_and_the_rows_
     assert dead.published_at is None and "max_payload" in dead.last_error, dead.last_error
     system.wait_drained()
     assert system.audit(thorough=False)[0] is False, "the dead-lettered row must show in the audit"
+    relay = system.managed["relay"]
+    before = relay.log().count("nats reconnected")
     system.nats.stop()
     system.nats.start(max_payload=2 * 1024 * 1024)
+    relay.wait_for_log("nats reconnected", count=before + 1, timeout=60)
     retried_at = time.time()
     assert OutboxMessage.objects.filter(pk=row.pk, published_at__isnull=True).update(dead_lettered_at=None) == 1
     processes.wait_until(lambda: OutboxMessage.objects.filter(pk=row.pk, published_at__isnull=False).exists(), 90,
