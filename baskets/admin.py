@@ -30,7 +30,7 @@ class BasketItemInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(models.Basket)
-class BasketAdmin(ReadOnly, ReadModelAdmin):
+class BasketAdmin(ReadModelAdmin):
     stream_type = "baskets.Basket"
     list_display = ("id", "customer", "status", "total", "updated_at")
     list_filter = ("status",)

@@ -29,6 +29,7 @@ MODULES = [
     "bench.consumers",
     "bench.kiosk",
     "bench.websocket",
+    "bench.board",
     "bench.e2e",
     "bench.fulfilment",
 ]

@@ -27,7 +27,7 @@ CONCURRENCY = 16
 PORT_OFFSET = 3
 
 
-def _catalog() -> tuple[str, str]:
+def catalog() -> tuple[str, str]:
     """(store id, kiosk token) with ``PRODUCTS`` products in the store."""
     from access.tokens import issue_token
     from stores import services
@@ -54,7 +54,7 @@ def run(ctx: core.Context) -> list[core.Figure]:
     duration, warmup = ctx.scale(4, 2), 1.5
     results: list[dict] = []
     try:
-        store_id, token = _catalog()
+        store_id, token = catalog()
         path = f"/api/stores/{store_id}/products"
         with servers.project_web(ctx, ctx.port(PORT_OFFSET)) as base:
             _check(base + path, token)

@@ -87,7 +87,7 @@ async def _measure(url: str, reps: int, seconds: float, windowed: bool) -> tuple
 
 @contextlib.contextmanager
 def _sync_always_server(ctx: core.Context):
-    from mallbots_site.embedded import nats_server_binary
+    from mallbots_site.embedded import nats_argv
 
     port = ctx.port(SYNC_SERVER_PORT_OFFSET)
     if not core.port_free(port):
@@ -95,11 +95,9 @@ def _sync_always_server(ctx: core.Context):
     root = ctx.var_dir / "bench-nats-sync"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    config = root / "server.conf"
-    config.write_text(f'listen: "127.0.0.1:{port}"\njetstream {{\n  store_dir: "{root / "store"}"\n'
-                      "  sync_interval: always\n}\n")
+    (root / "nats").mkdir()
     with open(root / "server.log", "wb") as log:
-        process = subprocess.Popen([nats_server_binary(), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(nats_argv(root, port, sync_always=True), stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 10
         while core.port_free(port):

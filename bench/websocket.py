@@ -5,9 +5,10 @@ connections of a signed-in depot user (a session cookie made in the bench databa
 each is a handshake, Channels' session lookup, the role check and the first message (the snapshot). Then
 every open socket asks for a resync at once and waits for its snapshot, ``ctx.reps`` times.
 
-Figures (informational; the board's own figure, order event → browser, comes with the board):
+Figures (informational; the board's own figure, order event → socket, is ``bench.board``'s):
 ``ws_board_connect`` (sockets opened per second, p50/p99 of one connect in the note) and
-``ws_board_resync`` (snapshot round trips per second over the open sockets). Port: ``port_base + 10``.
+``ws_board_resync`` (snapshot round trips per second over the open sockets; each snapshot is a query of the
+search read model on the worker's database thread). Port: ``port_base + 10``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ BATCH = 10
 PORT_OFFSET = 10
 
 
-def _depot_session() -> str:
+def depot_session() -> str:
     """A session cookie of a depot_staff user in the bench database."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import Group, User
@@ -44,7 +45,7 @@ def _depot_session() -> str:
     return f"sessionid={session.session_key}"
 
 
-async def _open(url: str, origin: str, cookie: str, latencies: list[float]):
+async def open_board_socket(url: str, origin: str, cookie: str, latencies: list[float]):
     from websockets.asyncio.client import connect
 
     started = time.perf_counter()
@@ -68,7 +69,7 @@ async def _measure(base: str, cookie: str, reps: int) -> tuple[float, list[float
     started = time.perf_counter()
     try:
         while len(sockets) < SOCKETS:
-            sockets += await asyncio.gather(*(_open(url, base, cookie, latencies) for _ in range(BATCH)))
+            sockets += await asyncio.gather(*(open_board_socket(url, base, cookie, latencies) for _ in range(BATCH)))
         connect_rate = core.rate(len(sockets), time.perf_counter() - started)
         resync_rates = []
         for _ in range(reps):
@@ -82,7 +83,7 @@ async def _measure(base: str, cookie: str, reps: int) -> tuple[float, list[float
 
 def run(ctx: core.Context) -> list[core.Figure]:
     try:
-        cookie = _depot_session()
+        cookie = depot_session()
         with servers.project_web(ctx, ctx.port(PORT_OFFSET)) as base:
             connects = [asyncio.run(_measure(base, cookie, ctx.reps)) for _ in range(ctx.reps)]
     except Exception as exc:

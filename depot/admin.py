@@ -51,14 +51,6 @@ class ShoppingListAdmin(ReadModelAdmin):
     def order_link(self, obj) -> str:
         return admin_link("ordering", "order", obj.order_id)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_depot_staff_permission(self, request) -> bool:
         """Same access level as ``PUT …/initiate`` and ``DELETE /api/depot/shopping/{id}`` (DepotStaff)."""

@@ -4,7 +4,8 @@
 its pool of ``WEB_THREADS`` threads (a2wsgi's responder for streamed bodies; ADR 27), so a request runs like
 under gunicorn's gthread workers (one thread per request, a persistent database connection per thread, no
 async/sync hops inside Django). ``websocket`` scopes go to
-Channels with session authentication and the Origin checked against ``ALLOWED_HOSTS``.
+Channels with session authentication and the Origin checked against ``ALLOWED_HOSTS``. ``lifespan``
+shutdown closes the order board's NATS subscription (``search.board``).
 
 The environment (``DATABASE_URL``, ``NATS_URL``, ``DJANGO_SECRET_KEY``) comes from the parent, ``run_all``
 (whose ``manage.py`` prepared it) or the deployment: a server's workers must attach to one PostgreSQL and
@@ -23,15 +24,18 @@ from django.conf import settings  # noqa: E402
 from mallbots_site.wsgi import application as wsgi_application  # noqa: E402  (sets Django up)
 from mallbots_site.routing import websocket_urlpatterns  # noqa: E402
 from mallbots_site.wsgi_bridge import WSGIBridge  # noqa: E402
+from search.board import stop_feed  # noqa: E402
 
 
 async def lifespan(scope, receive, send) -> None:
-    """Nothing to start or stop: answer the server's lifespan messages."""
+    """Nothing to start (the board's feed starts with the first board socket); at shutdown close the feed's NATS
+    connection."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await stop_feed()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -59,20 +59,38 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def ensure_nats(var_dir: Path, port: int) -> str:
-    """Start ``nats-server -js`` under ``var_dir/nats`` unless one answers on ``port``; return its URL."""
+# JetStream fsyncs every write before it acks (the default syncs the file store every 2 minutes): for a single
+# node that must not lose acked messages when the host crashes (docs/operations.md "Durability").
+SYNC_ALWAYS_CONFIG = "jetstream {\n  sync_interval: always\n}\n"
+
+
+def nats_argv(var_dir: Path, port: int, *, sync_always: bool = False) -> list[str]:
+    """The embedded server's command line; with ``sync_always`` it also reads ``var_dir/nats.conf``
+    (``SYNC_ALWAYS_CONFIG``), the command-line options taking precedence over the file's."""
+    argv = [nats_server_binary(), "-js", "-sd", str(var_dir / "nats"), "-a", "127.0.0.1", "-p", str(port),
+            "-P", str(var_dir / "nats.pid")]
+    if sync_always:
+        config = var_dir / "nats.conf"
+        config.write_text("# NATS_SYNC_ALWAYS=true (mallbots_site/embedded.py)\n" + SYNC_ALWAYS_CONFIG)
+        argv += ["-c", str(config)]
+    return argv
+
+
+def ensure_nats(var_dir: Path, port: int, *, sync_always: bool = False) -> str:
+    """Start ``nats-server -js`` under ``var_dir/nats`` unless one answers on ``port``; return its URL.
+
+    ``sync_always`` (``NATS_SYNC_ALWAYS``) applies only to a server this call starts: one already running
+    keeps the configuration it was started with.
+    """
     url = f"nats://127.0.0.1:{port}"
     if _port_open(port):
+        if sync_always:
+            logger.warning("NATS_SYNC_ALWAYS: the nats-server on %s was already running; restart it to apply", url)
         return url
-    store = var_dir / "nats"
-    store.mkdir(parents=True, exist_ok=True)
-    pid_file = var_dir / "nats.pid"
+    (var_dir / "nats").mkdir(parents=True, exist_ok=True)
     log_file = open(var_dir / "nats.log", "ab")
-    process = subprocess.Popen(
-        [nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port),
-         "-P", str(pid_file)],
-        stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    process = subprocess.Popen(nats_argv(var_dir, port, sync_always=sync_always),
+                               stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 15
     while not _port_open(port):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -101,4 +119,9 @@ def configure(var_dir: Path, nats_port: int) -> None:
     if not os.environ.get("DATABASE_URL"):
         os.environ["DATABASE_URL"] = ensure_postgres(var_dir)
     if not os.environ.get("NATS_URL"):
-        os.environ["NATS_URL"] = ensure_nats(var_dir, nats_port)
+        os.environ["NATS_URL"] = ensure_nats(var_dir, nats_port, sync_always=_true(os.environ.get("NATS_SYNC_ALWAYS")))
+
+
+def _true(value: str | None) -> bool:
+    """``NATS_SYNC_ALWAYS`` as the settings read booleans (django-environ's true values)."""
+    return (value or "").strip().lower() in ("true", "on", "ok", "y", "yes", "1")

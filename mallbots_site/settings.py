@@ -163,9 +163,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # /api/schema/ and /api/docs/ are Public (api.md §5): whatever Authorization header comes along is not read.
+    "SERVE_AUTHENTICATION": [],
 }
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# One layer per web process: the board's feed fans out to the process's own sockets (architecture.md §10). A
+# board stays open for days: group membership never expires (Channels' default drops it after a day), and a
+# burst of events does not overflow a socket's queue.
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+                              "CONFIG": {"group_expiry": 10 * 365 * 86400, "capacity": 1000}}}
 
 # Messaging (events.md §1, architecture.md §7–8)
 NATS_URL = env.str("NATS_URL")
@@ -173,6 +179,9 @@ NATS_STREAM = env.str("NATS_STREAM", default="mallbots")
 NATS_STREAM_REPLICAS = env.int("NATS_STREAM_REPLICAS", default=1)
 NATS_DUPLICATE_WINDOW_SECONDS = env.int("NATS_DUPLICATE_WINDOW_SECONDS", default=120)
 NATS_STREAM_MAX_AGE_DAYS = env.int("NATS_STREAM_MAX_AGE_DAYS", default=30)
+# The embedded nats-server (NATS_URL unset) fsyncs every JetStream write before acking it; bootstrap reads it
+# before these settings (mallbots_site/embedded.py). An external server has its own `sync_interval`.
+NATS_SYNC_ALWAYS = env.bool("NATS_SYNC_ALWAYS", default=False)
 
 WEB_HOST = env.str("WEB_HOST", default="127.0.0.1")
 WEB_PORT = env.int("WEB_PORT", default=8080)

@@ -16,6 +16,7 @@ API_MODULES = ("baskets", "ordering", "payments", "customers", "stores", "depot"
 urlpatterns = [path("api/", include(f"{module}.api")) for module in API_MODULES]
 urlpatterns += [
     path("admin/", admin.site.urls),
+    path("", include("search.pages")),
     path("liveness", health.liveness, name="liveness"),
     path("readiness", health.readiness, name="readiness"),
     path("metrics", health.metrics, name="metrics"),

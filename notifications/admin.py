@@ -23,20 +23,7 @@ class NotificationAdmin(ReadModelAdmin):
     readonly_fields = fields
     actions = ("resend_notifications",)
 
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
 
-    def has_module_permission(self, request):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request) -> bool:
         return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)

@@ -28,14 +28,6 @@ class OrderAdmin(ReadModelAdmin):
     readonly_fields = fields
     page_lookups = {"customer_name": ("customer_id", customer_names)}
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_depot_staff_permission(self, request) -> bool:
         """Same access level as ``PUT /api/ordering/{id}/ready|complete`` (DepotStaff: the module's roles)."""

@@ -14,7 +14,7 @@ from ordering import models, services
 from ordering.domain import CUSTOMER, STAFF
 from web import rest
 from web.represent import representer
-from web.views import Endpoint
+from web.views import Endpoint, responses
 
 
 class OrderItemIn(rest.RequestSerializer):
@@ -69,7 +69,7 @@ def load_row(order_id: str) -> models.Order:
 class CreateOrderView(Endpoint):
     permission_classes = [levels.Kiosk]
 
-    @extend_schema(operation_id="createOrder", request=CreateOrderIn, responses=IdOut)
+    @extend_schema(operation_id="createOrder", request=CreateOrderIn, responses=responses(IdOut, 400))
     def post(self, request):
         data = rest.read(CreateOrderIn, request)
         items = [{"product_id": i["productId"], "store_id": i["storeId"], "store_name": i["storeName"],
@@ -82,11 +82,12 @@ class CreateOrderView(Endpoint):
 class OrderView(Endpoint):
     permission_classes = [levels.Kiosk]
 
-    @extend_schema(operation_id="getOrder", responses=inline_serializer("GetOrderResponse", {"order": OrderOut()}))
+    @extend_schema(operation_id="getOrder",
+                   responses=responses(inline_serializer("GetOrderResponse", {"order": OrderOut()}), 404))
     def get(self, request, order_id):
         return Response({"order": order_out(load_row(order_id))})
 
-    @extend_schema(operation_id="cancelOrder", request=None, responses=Empty)
+    @extend_schema(operation_id="cancelOrder", request=None, responses=responses(Empty, 400, 404, 409))
     def delete(self, request, order_id):
         services.cancel_order(order_id=order_id, reason=CUSTOMER if principals.is_kiosk(request) else STAFF)
         return Response({})
@@ -95,7 +96,7 @@ class OrderView(Endpoint):
 class ReadyOrderView(Endpoint):
     permission_classes = [levels.DepotStaff]
 
-    @extend_schema(operation_id="readyOrder", request=None, responses=Empty)
+    @extend_schema(operation_id="readyOrder", request=None, responses=responses(Empty, 400, 404, 409))
     def put(self, request, order_id):
         services.ready_order(order_id=order_id)
         return Response({})
@@ -104,7 +105,7 @@ class ReadyOrderView(Endpoint):
 class CompleteOrderView(Endpoint):
     permission_classes = [levels.DepotStaff]
 
-    @extend_schema(operation_id="completeOrder", request=None, responses=Empty)
+    @extend_schema(operation_id="completeOrder", request=None, responses=responses(Empty, 400, 404, 409))
     def put(self, request, order_id):
         services.complete_order(order_id=order_id)
         return Response({})

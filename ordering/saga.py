@@ -31,7 +31,11 @@ def _cancel_list(data: sagas.SagaData) -> CancelShoppingListCommand | None:
 
 
 def _order_cancelled(data: sagas.SagaData) -> bool:
-    return rows.exists(models.Order, "id = %s AND status = %s", [data["order_id"], CANCELLED])
+    """Rule 5: the order was cancelled before the step's success took effect. An order that step 5 approved
+    (it has its shopping id) and that was cancelled after is past the saga: a bot may complete the list step 4
+    made available before the saga reads step 5's reply, and the order is then cancelled for items
+    unavailable; the depot and payments follow that cancellation themselves (ADR 26)."""
+    return rows.exists(models.Order, "id = %s AND status = %s AND shopping_id = %s", [data["order_id"], CANCELLED, ""])
 
 
 CREATE_ORDER = sagas.Saga(

@@ -30,14 +30,6 @@ class ReadOnlyAdmin(ReadModelAdmin):
     def order_link(self, obj) -> str:
         return admin_link("ordering", "order", obj.order_id)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(models.Payment)

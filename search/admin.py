@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from access.principals import DEPOT_ADMIN, DEPOT_STAFF, has_role
 from search import models
 from web.admin_commands import ReadModelAdmin
 
@@ -19,17 +18,4 @@ class SearchOrderAdmin(ReadModelAdmin):
     fields = ("order_id", "customer_id", "customer_name", "status", "total", "items", "product_ids", "store_ids",
               "created_at", "updated_at", "version", "items_version")
 
-    def has_view_permission(self, request, obj=None):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
 
-    def has_module_permission(self, request):
-        return has_role(request.user, DEPOT_STAFF, DEPOT_ADMIN)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -36,17 +36,17 @@ class Rfc3339(rest.Timestamp):
 
 
 class IdList(rest.TextList):
-    """A list of id strings, at most ``domain.MAX_IDS`` of them."""
+    """A list of id strings, at most ``domain.MAX_IDS`` of them (``<field> has too many items`` beyond, ADR 20)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_items=domain.MAX_IDS, **kwargs)
 
     def to_internal_value(self, data):
-        values = super().to_internal_value(data)
-        if len(values) > domain.MAX_IDS:
-            raise serializers.ValidationError(f"must have at most {domain.MAX_IDS} entries", code="range")
-        return tuple(values)
+        return tuple(super().to_internal_value(data))
 
 
 class FiltersIn(rest.RequestSerializer):
-    customerId = rest.Text()
+    customerId = rest.LookupId()
     after = Rfc3339()
     before = Rfc3339()
     storeIds = IdList()
@@ -56,9 +56,14 @@ class FiltersIn(rest.RequestSerializer):
     status = rest.Text()
 
 
+class Cursor(rest.LookupId):
+    """Any string: the cursor decoder judges it (api.md §4.7: one that cannot be decoded is
+    ``the next cursor is invalid``); the request body's size bounds it."""
+
+
 class SearchOrdersIn(rest.RequestSerializer):
     filters = rest.Object(FiltersIn)
-    next = rest.Text()
+    next = Cursor()
     limit = rest.Integer()
 
 

@@ -1,4 +1,5 @@
-"""Search rules (api.md §4.7, events.md §8): order statuses per event, filters, page size and the cursor.
+"""Search rules (api.md §4.7, events.md §8): order statuses per event, filters, page size and the cursor; the
+order board's ``BoardOrder`` (architecture.md §10).
 
 Pure Python. The cursor is opaque to clients: base64url (no padding) of the JSON ``[createdAt, orderId]`` of
 the last order of a page; the next page holds the orders strictly after it in the sort order (``createdAt``
@@ -31,6 +32,11 @@ STATUS_AFTER = {
     "ordersapi.OrderCompleted": COMPLETED,
 }
 """The order's status after each order event (``ordering`` spells the status ``cancelled``)."""
+
+OPEN_STATUSES = (PENDING, APPROVED, IN_PROGRESS, READY)
+"""Orders the board shows whatever their age; the others only while updated within ``BOARD_RECENT_MINUTES``."""
+BOARD_LIMIT = 200
+"""At most this many orders in a board snapshot."""
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 MAX_IDS = 100
@@ -112,3 +118,36 @@ class Filters:
 def valid_ids(ids: tuple[str, ...]) -> list[str]:
     """The well-formed ids of a list filter (the others cannot match any order)."""
     return [i for i in ids if is_valid_id(i)]
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """What the board takes from an order's search row."""
+
+    customer_name: str
+    total: Decimal
+    item_count: int
+
+
+def item_count(items: list[dict]) -> int:
+    """Pieces to hand over: the quantities of the order's lines added up."""
+    return sum(int(item.get("quantity") or 0) for item in items)
+
+
+def board_order(*, order_id: str, customer_name: str, status: str, total: Decimal, item_count: int,
+                updated_at: str) -> dict:
+    """``BoardOrder`` as the board's socket sends it (``total`` a ``Decimal``, a JSON number on the wire)."""
+    return {"orderId": order_id, "customerName": customer_name, "status": status, "total": total,
+            "itemCount": item_count, "updatedAt": updated_at}
+
+
+def board_update(*, name: str, payload: dict, updated_at: str, row: BoardRow | None) -> dict:
+    """The board's ``update`` message for order event ``name`` (a key of ``STATUS_AFTER``): the status from the
+    name, ``total`` from the payload when it has one (OrderReadied), the rest from the search row, ``""`` / 0
+    when the row does not exist yet; ``updatedAt`` = the event's ``occurred_at``."""
+    total = payload.get("total")
+    return {"type": "update", "event": name, "order": board_order(
+        order_id=str(payload.get("id") or ""), customer_name=row.customer_name if row else "",
+        status=STATUS_AFTER[name],
+        total=Decimal(str(total)) if total is not None else (row.total if row else Decimal("0.00")),
+        item_count=row.item_count if row else 0, updated_at=updated_at)}

@@ -36,6 +36,7 @@ class Order(models.Model):
             models.Index(fields=["customer_id", "-created_at"], name="search_order_customer"),
             models.Index(fields=["status", "-created_at"], name="search_order_status"),
             models.Index(fields=["total"], name="search_order_total"),
+            models.Index(fields=["updated_at"], name="search_order_updated"),
         ]
         verbose_name = "search order"
 

@@ -1,6 +1,8 @@
-"""Reads of the search read model for the API (api.md §4.7)."""
+"""Reads of the search read model for the API (api.md §4.7) and the order board (architecture.md §10)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.db.models import Q
 
@@ -48,3 +50,21 @@ def search_orders(filters: domain.Filters, *, cursor: domain.Cursor | None, limi
 def find_order(order_id: str) -> Order | None:
     """The order's search row, or ``None`` for an unknown or malformed id."""
     return Order.objects.filter(order_id=order_id).first() if is_valid_id(order_id) else None
+
+
+def board_orders(*, updated_since: dt.datetime, limit: int = domain.BOARD_LIMIT) -> list[Order]:
+    """The board's orders: every order in an open status plus the others updated at or after ``updated_since``,
+    newest first (``created_at``, then ``order_id``, descending), at most ``limit``. The status and
+    ``updated_at`` indexes serve the two conditions."""
+    rows = Order.objects.filter(Q(status__in=domain.OPEN_STATUSES) | Q(updated_at__gte=updated_since))
+    return list(rows.order_by("-created_at", "-order_id")
+                .only("order_id", "customer_name", "status", "total", "items", "updated_at")[:limit])
+
+
+def board_row(order_id: str) -> domain.BoardRow | None:
+    """What the board shows of the order's search row, or ``None`` when there is no row (yet)."""
+    row = (Order.objects.filter(order_id=order_id).only("customer_name", "total", "items").first()
+           if is_valid_id(order_id) else None)
+    if row is None:
+        return None
+    return domain.BoardRow(customer_name=row.customer_name, total=row.total, item_count=domain.item_count(row.items))

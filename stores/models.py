@@ -27,7 +27,9 @@ class StoreMember(models.Model):
     every store. Store admins manage memberships in the admin; creating a store makes its creator a member.
     Not event-sourced: like roles, it says who may act, not what happened."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="members")
+    # No database constraint: ``stores_store`` is a read model that ``rebuild_projections`` empties and
+    # replays with the same ids, and a membership must outlive that.
+    store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, db_constraint=False, related_name="members")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_memberships")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -15,7 +15,7 @@ from toyapp.models import Tally
 TOY_COMMANDS = "mallbots.toy.commands"
 
 
-_FAULT = "SELECT fail_first_deliveries, always_fail FROM toyapp_fault WHERE durable = %s"
+_FAULT = "SELECT fail_first_deliveries, always_fail, only_counter FROM toyapp_fault WHERE durable = %s"
 _INCREMENT = ('UPDATE toyapp_tally SET total = total + %s, handled = handled + 1, "order" = "order" || %s::jsonb'
               " WHERE counter_id = %s")
 
@@ -24,6 +24,8 @@ def _maybe_fail(received) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_FAULT, [received.durable])
         fault = cursor.fetchone()
+    if fault and fault[2] and fault[2] != received.message.id:
+        return
     if fault and (fault[1] or received.delivery <= fault[0]):
         raise RuntimeError(f"toy fault on delivery {received.delivery}")
 

@@ -11,11 +11,13 @@ class Tally(models.Model):
 
 
 class Fault(models.Model):
-    """Failure switches the toy consumer reads at run time (works across processes)."""
+    """Failure switches the toy consumer reads at run time (works across processes); with ``only_counter`` they
+    apply to that counter's messages only (a poison message among healthy ones)."""
 
     durable = models.CharField(max_length=100, primary_key=True)
     fail_first_deliveries = models.IntegerField(default=0)
     always_fail = models.BooleanField(default=False)
+    only_counter = models.CharField(max_length=64, blank=True, default="")
 
 
 class SagaParticipant(models.Model):

@@ -66,13 +66,14 @@ class ReadModelAdmin(EventHistoryMixin, admin.ModelAdmin):
         return self.admits(request)
 
     def has_add_permission(self, request, *args):
-        return self.admits(request) and super().has_add_permission(request, *args)
+        """Read models are never added, changed or deleted here (``CommandAdmin`` runs commands instead)."""
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return self.admits(request) and super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return self.admits(request) and super().has_delete_permission(request, obj)
+        return False
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -109,6 +110,15 @@ class CommandAdmin(ReadModelAdmin):
     domain_validated: tuple[str, ...] = ()
     max_lengths: dict[str, int] = {}
     formfield_overrides = {TextField: {"widget": forms.TextInput(attrs={"class": "vTextField"})}}
+
+    def has_add_permission(self, request, *args):
+        return self.admits(request) and admin.ModelAdmin.has_add_permission(self, request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self.admits(request) and admin.ModelAdmin.has_change_permission(self, request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.admits(request) and admin.ModelAdmin.has_delete_permission(self, request, obj)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Text the domain validates is optional in the form, so the admin shows the API's error text; text

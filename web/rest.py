@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import timezone as dt_timezone
 from decimal import MAX_EMAX, Decimal, InvalidOperation
 
 from rest_framework import exceptions, serializers
@@ -225,7 +226,10 @@ class Timestamp(_Field):
             self.fail_type()
         if value.tzinfo is None:
             self.fail_type()
-        return value
+        try:
+            return value.astimezone(dt_timezone.utc)
+        except OverflowError:
+            fail_range()
 
 
 def check_items(data: list, max_items: int) -> list:

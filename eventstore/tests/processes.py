@@ -178,11 +178,15 @@ class NatsServer:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = 15.0, *, max_payload: int | None = None) -> None:
+        """Start (again) on the same port and store; ``max_payload`` (bytes) through a configuration file."""
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.process = LoggedProcess(
-            [nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)],
-            self.log_path, append=True, start_new_session=True)
+        argv = [nats_server_binary(), "-js", "-sd", str(self.store_dir), "-a", "127.0.0.1", "-p", str(self.port)]
+        if max_payload is not None:
+            config = self.store_dir.parent / f"nats-{self.port}.conf"
+            config.write_text(f"max_payload: {max_payload}\n")
+            argv += ["-c", str(config)]
+        self.process = LoggedProcess(argv, self.log_path, append=True, start_new_session=True)
         wait_until(lambda: port_in_use(self.port) or self.process.poll() is not None, timeout, f"nats on {self.port}")
         if self.process.poll() is not None:
             raise RuntimeError(f"nats-server exited; see {self.log_path}")
@@ -236,3 +240,53 @@ def stream_messages(nats_url: str, stream: str) -> list:
                 if info.state.messages]
 
     return run_async(_with_jetstream, nats_url, action)
+
+
+def durable_lag(nats_url: str) -> int:
+    """Messages pending or awaiting an ack over every durable of ``NATS_STREAM`` (``nats_url`` may list servers)."""
+    async def read():
+        import nats
+
+        client = await nats.connect(servers=nats_url.split(","), connect_timeout=2, max_reconnect_attempts=0,
+                                    allow_reconnect=False)
+        try:
+            infos = await client.jetstream().consumers_info(settings.NATS_STREAM)
+            return sum((info.num_pending or 0) + (info.num_ack_pending or 0) for info in infos)
+        finally:
+            await client.close()
+
+    return run_async(read, timeout=10)
+
+
+def stream_envelopes(nats_url: str) -> list[dict]:
+    """Every message of ``NATS_STREAM`` in stream order, read through an ephemeral pull consumer:
+    ``{"id": <Nats-Msg-Id>, "subject": …, "metadata": <the envelope's metadata, {} if unparseable>}``."""
+    import json
+
+    async def read():
+        import nats
+
+        client = await nats.connect(servers=nats_url.split(","), connect_timeout=2)
+        try:
+            js = client.jetstream()
+            subscription = await js.pull_subscribe("mallbots.>", stream=settings.NATS_STREAM)
+            found = []
+            while True:
+                try:
+                    batch = await subscription.fetch(500, timeout=2)
+                except asyncio.TimeoutError:
+                    return found
+                for message in batch:
+                    try:
+                        metadata = json.loads(message.data).get("metadata") or {}
+                    except (ValueError, AttributeError):
+                        metadata = {}
+                    found.append({"id": (message.headers or {}).get("Nats-Msg-Id", ""), "subject": message.subject,
+                                  "metadata": metadata})
+                    await message.ack()
+                if batch and batch[-1].metadata.num_pending == 0:
+                    return found
+        finally:
+            await client.close()
+
+    return run_async(read, timeout=300)

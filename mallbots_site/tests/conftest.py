@@ -1,6 +1,9 @@
 import pytest
 
 from mallbots_site import health
+from mallbots_site.tests.faultreport import FaultReport
+
+REPORT = pytest.StashKey[FaultReport]()
 
 
 @pytest.fixture(autouse=True)
@@ -9,3 +12,25 @@ def fresh_health_results():
     health.forget()
     yield
     health.forget()
+
+
+@pytest.fixture(scope="session")
+def fault_report(pytestconfig) -> FaultReport:
+    """The rows of the table printed at the end of ``make faults`` (``faultreport.py``)."""
+    return pytestconfig.stash.setdefault(REPORT, FaultReport())
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    report = config.stash.get(REPORT, None)
+    if report is None:
+        return
+    lines = report.lines()
+    if not lines:
+        return
+    terminalreporter.section("fault suite (quality.md §2) and long fuzzing (§3)")
+    for block in lines:
+        terminalreporter.write_line(block)
+        terminalreporter.write_line("")
+    path = report.save()
+    if path is not None:
+        terminalreporter.write_line(f"figures written to {path}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -31,7 +32,8 @@ VISIBLE_TO = {
     "baskets.storecache": SUPERUSER, "baskets.productcache": SUPERUSER,
 }
 
-ADDABLE_BY = {"stores.store": STORE, "stores.product": STORE, "customers.customer": DEPOT,
+ADDABLE_BY = {"stores.store": STORE, "stores.product": STORE, "stores.storemember": {"store_admin", "superuser"},
+              "customers.customer": DEPOT,
               "depot.bot": {"depot_admin", "superuser"}, "access.apitoken": SUPERUSER}
 
 
@@ -59,6 +61,30 @@ def test_each_role_sees_only_its_tables(client, role):
         app_label, model_name = model._meta.app_label, model._meta.model_name
         status = client.get(f"/admin/{app_label}/{model_name}/").status_code
         assert status == (200 if role in expected_viewers(model) else 403), (role, label(model), status)
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "deactivated", "bearer token", "no_role"])
+def test_callers_without_a_role_or_a_live_session_get_no_changelist(client, caller):
+    """Anonymous, a deactivated superuser's session and a superuser's API token (the admin reads sessions only)
+    are sent to the login page; a staff user without a role gets 403 on every changelist (quality.md §3)."""
+    from access.tokens import issue_token
+
+    headers = {}
+    if caller == "deactivated":
+        client.force_login(make_user("leaver", superuser=True))
+        User.objects.filter(username="leaver").update(is_active=False)
+    elif caller == "bearer token":
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {issue_token('staff', user=make_user('root', superuser=True))[1]}"}
+    elif caller == "no_role":
+        client.force_login(make_user("nobody"))
+    for model in admin.site._registry:
+        path = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        response = client.get(path, **headers)
+        if caller == "no_role":
+            assert response.status_code == 403, (caller, path, response.status_code)
+        else:
+            assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), (
+                caller, path, response.status_code)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -89,7 +115,7 @@ def test_store_staff_renames_a_store_but_only_store_admin_changes_participation(
     from stores import models, services
 
     store_id = services.create_store(name="Books", location="Level 1")
-    login(client, "store_staff")
+    models.StoreMember.objects.create(store_id=store_id, user=login(client, "store_staff"))
     form = client.get(f"/admin/stores/store/{store_id}/change/").content.decode()
     assert 'name="name"' in form and 'name="participating"' not in form
     response = client.post(f"/admin/stores/store/{store_id}/change/", {"name": "Bookshop"})

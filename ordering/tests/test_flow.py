@@ -188,3 +188,26 @@ def test_shopping_to_completion_readies_invoices_and_completes():
     deliver_all()
     assert order(order_id).status == "completed" and order(order_id).invoice_id == order_id
     assert payments_public.find_payment(payment_id).status == "captured"
+
+
+def test_an_order_cancelled_after_step_5_approved_it_completes_the_saga_instead_of_compensating():
+    """Found by the fault suite: a fast bot completes the list (step 4 made it available) with nothing picked
+    before the saga reads step 5's reply; the approved order is cancelled (items unavailable) and the saga,
+    reading "cancelled", compensated: cancelling a completed list fails, so it ended ``failed`` for an operator.
+    Approved, the order is past the saga (rule 5's "meanwhile" is before the step's effect)."""
+    order_id, payment_id, _ = given_checkout()
+    deliver_all(until=lambda: OutboxMessage.objects.filter(name="ordersapi.ApproveOrder").exists())
+    list_id = depot_public.shopping_list_for_order(order_id).id
+    depot.assign_shopping_list(list_id=list_id, bot_id=given_bot("bot-1"))
+    depot.start_shopping(list_id=list_id)
+    depot.complete_shopping_list(list_id=list_id)
+    approve = OutboxMessage.objects.get(name="ordersapi.ApproveOrder")
+    completed = OutboxMessage.objects.get(name="depotapi.ShoppingListCompleted")
+    messaging.handle(messaging.get_durable("ordering-commands"), envelope_of(approve))
+    messaging.handle(messaging.get_durable("ordering-depot"), envelope_of(completed))
+    assert order(order_id).status == "cancelled"
+    deliver_all()
+    assert saga_of(order_id).status == "completed"
+    assert order(order_id).status == "cancelled" and order(order_id).reason == "items-unavailable"
+    assert depot_public.shopping_list_for_order(order_id).status == "completed"
+    assert payments_public.find_payment(payment_id).status == "released"

@@ -125,3 +125,12 @@ def test_store_admins_manage_memberships_and_store_staff_cannot(client, mall):
     listed = client.get("/admin/stores/storemember/").context["cl"].result_list
     assert {row.store_id for row in listed} == {mall["other"], mall["own"]}
     assert User.objects.get(username="sally").store_memberships.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_memberships_outlive_a_rebuild_of_the_stores_read_model(mall):
+    from eventstore import projections
+
+    projections.rebuild("stores")
+    assert models.Store.objects.filter(id=mall["own"]).exists()
+    assert list(models.StoreMember.objects.values_list("store_id", "user_id")) == [(mall["own"], mall["sally"].pk)]
