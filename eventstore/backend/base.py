@@ -12,6 +12,9 @@ Two changes to how statements reach the server, none to what they do:
   may turn it into the kernel's exception (a version clash into ``VersionConflict``), which is a
   ``DatabaseError`` so the transaction rolls back as before.
 
+- ``SAVEPOINT`` (a nested ``atomic()``) and its ``RELEASE`` wait the same way; a savepoint that no statement
+  followed is never sent: releasing it drops it, rolling back to it drops it and what was queued after it.
+
 Saving one new aggregate is then one message, ``BEGIN; INSERT …; INSERT …; COMMIT``, instead of four
 round trips. Statements are joined as text and sent with the simple query protocol, which Django's
 default client-side binding cursors use anyway; a server-side cursor or a cursor without
@@ -40,7 +43,7 @@ Translate = Callable[[DatabaseError], Exception | None]
 @dataclass(frozen=True)
 class Deferred:
     sql: str
-    params: Sequence[Any]
+    params: Sequence[Any] | None
     translate: Translate | None
 
 
@@ -49,6 +52,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self._begin_pending = False
         self._deferred: list[Deferred] = []
+        self._elided: set[str] = set()
 
     def defer(self, sql: str, params: Sequence[Any], translate: Translate | None = None) -> None:
         """Queue a write whose result is never read; it runs before the next statement or at commit.
@@ -83,7 +87,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         start, writes = time.monotonic(), []
         try:
             with self.wrap_database_errors:
-                writes = [_mogrify(self, cursor, item.sql, item.params) for item in deferred]
+                writes = [item.sql if item.params is None else _mogrify(self, cursor, item.sql, item.params)
+                          for item in deferred]
                 tail = [statement] if statement is not None else []
                 cursor.execute("; ".join((["BEGIN"] if begin else []) + writes + tail))
                 while cursor.nextset():
@@ -108,6 +113,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super()._set_autocommit(autocommit)
 
     def _commit(self):
+        self._elided.clear()
         if self.connection is None:
             return None
         if self._deferred:
@@ -122,14 +128,50 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _rollback(self):
         self._deferred = []
+        self._elided.clear()
         if self._begin_pending:
             self._begin_pending = False
             return None
         return super()._rollback()
 
+    def _savepoint(self, sid):
+        """Defer ``SAVEPOINT`` to the next statement when nothing but ``BEGIN`` is pending (a write queued before
+        it is sent first, with the ``SAVEPOINT``, so its error surfaces outside the savepoint as before)."""
+        if self._deferred:
+            return super()._savepoint(sid)
+        self._deferred.append(Deferred(self.ops.savepoint_create_sql(sid), None, None))
+        return None
+
     def _savepoint_rollback(self, sid):
+        """A savepoint not sent yet: drop it and what was queued after it; else roll back to it on the server."""
+        index = self._unsent_savepoint(sid)
+        if index is not None:
+            del self._deferred[index:]
+            self._elided.add(sid)
+            return None
         self._deferred = []
         return super()._savepoint_rollback(sid)
+
+    def _savepoint_commit(self, sid):
+        """A savepoint not sent yet is dropped (its writes stay queued), one already dropped by its rollback
+        (``Atomic`` releases after rolling back) is forgotten; else ``RELEASE`` goes with the next statement or
+        with ``COMMIT``."""
+        if sid in self._elided:
+            self._elided.discard(sid)
+            return None
+        index = self._unsent_savepoint(sid)
+        if index is not None:
+            del self._deferred[index]
+            return None
+        self._deferred.append(Deferred(self.ops.savepoint_commit_sql(sid), None, None))
+        return None
+
+    def _unsent_savepoint(self, sid) -> int | None:
+        create = self.ops.savepoint_create_sql(sid)
+        for index, item in enumerate(self._deferred):
+            if item.params is None and item.sql == create:
+                return index
+        return None
 
     def _close(self):
         self._begin_pending, self._deferred = False, []

@@ -10,7 +10,7 @@ import tempfile
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
@@ -164,6 +164,57 @@ def test_a_rolled_back_savepoint_drops_only_its_own_deferred_writes():
             raise Boom
         append_raw(kept, 1)
     assert list(StoredEvent.objects.filter(stream_id=kept).values_list("version", flat=True)) == [1, 2]
+    assert not StoredEvent.objects.filter(stream_id=dropped).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_travels_with_the_next_statement_and_its_release_with_commit():
+    stream_id = str(uuid.uuid4())
+    with sent() as messages:
+        with transaction.atomic():
+            StoredEvent.objects.count()
+            with transaction.atomic():
+                append_raw(stream_id, 0)
+                StoredEvent.objects.filter(stream_id=stream_id).count()
+            append_raw(stream_id, 1)
+    texts = [text for _, text in messages]
+    assert len(texts) == 3
+    assert texts[1].startswith("SAVEPOINT ") and "; INSERT INTO eventstore_event" in texts[1]
+    assert texts[2].startswith("RELEASE SAVEPOINT ") and texts[2].endswith("; COMMIT")
+    assert list(StoredEvent.objects.filter(stream_id=stream_id).values_list("version", flat=True)) == [1, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_that_no_statement_followed_is_never_sent_and_its_writes_stay_or_go_with_it():
+    kept, dropped = str(uuid.uuid4()), str(uuid.uuid4())
+    with sent() as messages:
+        with transaction.atomic():
+            StoredEvent.objects.count()
+            with transaction.atomic():
+                append_raw(kept, 0)
+            StoredEvent.objects.count()
+            with pytest.raises(Boom), transaction.atomic():
+                append_raw(dropped, 0)
+                raise Boom
+            append_raw(kept, 1)
+    assert not any("SAVEPOINT" in text for _, text in messages)
+    assert list(StoredEvent.objects.filter(stream_id=kept).values_list("version", flat=True)) == [1, 2]
+    assert not StoredEvent.objects.filter(stream_id=dropped).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_sent_before_its_block_failed_is_rolled_back_on_the_server_and_the_transaction_goes_on():
+    kept, dropped = str(uuid.uuid4()), str(uuid.uuid4())
+    with sent() as messages:
+        with transaction.atomic():
+            StoredEvent.objects.count()
+            with pytest.raises(DataError), transaction.atomic():
+                append_raw(dropped, 0)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1/0")
+            append_raw(kept, 0)
+    assert any(text.startswith("ROLLBACK TO SAVEPOINT ") for _, text in messages)
+    assert StoredEvent.objects.filter(stream_id=kept).count() == 1
     assert not StoredEvent.objects.filter(stream_id=dropped).exists()
 
 
