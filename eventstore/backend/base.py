@@ -12,8 +12,9 @@ Two changes to how statements reach the server, none to what they do:
   may turn it into the kernel's exception (a version clash into ``VersionConflict``), which is a
   ``DatabaseError`` so the transaction rolls back as before.
 
-- ``SAVEPOINT`` (a nested ``atomic()``) and its ``RELEASE`` wait the same way; a savepoint that no statement
-  followed is never sent: releasing it drops it, rolling back to it drops it and what was queued after it.
+- ``SAVEPOINT`` (a nested ``atomic()``) waits the same way, for the block's first statement or its
+  ``RELEASE``; a savepoint that nothing followed is never sent, and rolling back to one not sent yet drops
+  it with what was queued after it.
 
 Saving one new aggregate is then one message, ``BEGIN; INSERT …; INSERT …; COMMIT``, instead of four
 round trips. Statements are joined as text and sent with the simple query protocol, which Django's
@@ -153,18 +154,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super()._savepoint_rollback(sid)
 
     def _savepoint_commit(self, sid):
-        """A savepoint not sent yet is dropped (its writes stay queued), one already dropped by its rollback
-        (``Atomic`` releases after rolling back) is forgotten; else ``RELEASE`` goes with the next statement or
-        with ``COMMIT``."""
+        """A savepoint that nothing followed is dropped, one already dropped by its rollback (``Atomic`` releases
+        after rolling back) forgotten; otherwise ``RELEASE`` goes now, with what is pending (a savepoint not
+        sent yet goes in front of its writes, so an error in one of them still rolls back to it)."""
         if sid in self._elided:
             self._elided.discard(sid)
             return None
         index = self._unsent_savepoint(sid)
-        if index is not None:
+        if index is not None and index == len(self._deferred) - 1:
             del self._deferred[index]
             return None
-        self._deferred.append(Deferred(self.ops.savepoint_commit_sql(sid), None, None))
-        return None
+        return super()._savepoint_commit(sid)
 
     def _unsent_savepoint(self, sid) -> int | None:
         create = self.ops.savepoint_create_sql(sid)
