@@ -25,7 +25,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from eventstore import messaging
 from eventstore import nats as mallbots_nats
 from eventstore.backoff import Backoff
-from eventstore.processing import DATABASE_DOWN, Delivered, database_answers, process_batch
+from eventstore.processing import DATABASE_DOWN, Delivered, database_answers, process_batch, skipped
 
 logger = logging.getLogger("mallbots.consumers")
 
@@ -110,8 +110,14 @@ class DurableWorker:
                 pass
 
     async def handle_batch(self, messages: list) -> None:
-        """Run ``process_batch`` in the durable's thread (keeping the messages in progress), then settle each."""
+        """Run ``process_batch`` in the durable's thread (keeping the messages in progress), then settle each;
+        a batch of names the durable does not handle is acked at once (``skipped``)."""
         batch = [self._delivered(msg) for msg in messages]
+        verdicts = None if self.runner.stopping.is_set() else skipped(self.durable, batch)
+        if verdicts is not None:
+            for msg in messages:
+                await self._settle([msg], "ack", 0.0)
+            return
         work = asyncio.get_running_loop().run_in_executor(
             self.executor, functools.partial(process_batch, self.durable, batch, stopping=self.runner.stopping.is_set))
         heartbeat = max(settings.CONSUMER_ACK_WAIT_SECONDS / 3, 0.5)

@@ -7,7 +7,8 @@ its own transaction, which decides what becomes of it. The verdicts tell the run
 (``eventstore.consumers``) to ack, nak or terminate each message:
 
 1. unparseable envelope → dead letter + term;
-2. a name the durable does not handle → ack;
+2. a name the durable does not handle → ack (a batch of only such names: ``skipped``, in the runner's event
+   loop, without the worker thread);
 3. delivery count above ``CONSUMER_MAX_DELIVER`` → dead letter + term, the handler is not run;
 4. ``messaging.handle`` (inbox first, one transaction) → ack after commit; ``MalformedMessage`` → dead
    letter + term;
@@ -61,6 +62,7 @@ class Delivered:
 
 
 STOPPING = Verdict("nak", "stopping")
+SKIPPED = Verdict("ack", "skipped")
 
 
 def backoff_seconds(delivery: int) -> float:
@@ -136,6 +138,25 @@ def process_batch(durable: messaging.Durable, batch: list[Delivered], *,
     return verdicts
 
 
+def skipped(durable: messaging.Durable, batch: list[Delivered]) -> list[Verdict] | None:
+    """Rule 2 without the database or the worker thread: if every message of ``batch`` parses and has a name
+    ``durable`` does not handle, their ack verdicts, logged and counted as ``process_batch`` would; else
+    ``None`` and nothing logged (the batch goes to ``process_batch``)."""
+    started = time.monotonic()
+    envelopes = []
+    for item in batch:
+        try:
+            envelope = Envelope.from_json(item.data)
+        except MalformedMessage:
+            return None
+        if envelope.name in durable.handlers:
+            return None
+        envelopes.append(envelope)
+    for envelope, item in zip(envelopes, batch):
+        _log(durable, envelope, item.message_id, SKIPPED, started)
+    return [SKIPPED] * len(batch)
+
+
 def _together(durable: messaging.Durable, batch: list[Delivered]) -> list[Verdict] | None:
     """One transaction for the whole batch, inbox row first for each message; ``None`` means "one by one"."""
     if any(item.delivery != 1 for item in batch):
@@ -166,7 +187,7 @@ def _together(durable: messaging.Durable, batch: list[Delivered]) -> list[Verdic
 
 def _decide(durable: messaging.Durable, envelope: Envelope, delivery: int) -> Verdict:
     if envelope.name not in durable.handlers:
-        return Verdict("ack", "skipped")
+        return SKIPPED
     if delivery > settings.CONSUMER_MAX_DELIVER:
         exc = DeliveryLimitExceeded(f"delivered {delivery} times; the limit is {settings.CONSUMER_MAX_DELIVER}")
         return _dead_letter(durable, envelope, b"", envelope.subject, "", delivery, exc)

@@ -16,7 +16,11 @@ one ack inbox (``<inbox>.<batch>.<index>``: no future per row, acks read without
 wait up to ``RELAY_PUBLISH_TIMEOUT_SECONDS`` for the acks; mark ``published_at`` on the acked prefix only. A row
 is never marked before its ack, so a crash between ack and marking republishes it and JetStream's
 duplicate window drops the copy. While a batch waits for its acks the database connection marks the
-previous batch and reads the next one, so at most one batch of publishes is in flight.
+previous batch and reads the next one (one statement), so at most one batch of publishes is in flight.
+A batch acked whole when nothing is left to read waits up to ``MARK_DELAY_SECONDS`` for a notification,
+so its mark goes with the read that brings; otherwise it is marked alone. Logs: a batch acked whole is a
+DEBUG line and counts towards an INFO summary (at most one per ``SUMMARY_SECONDS``, and when the relay
+idles or stops); a batch with duplicates and every failure get an INFO, WARNING or ERROR line at once.
 
 Order under partial failure: a window never holds two rows of one aggregate (same ``aggregate_type`` and
 ``aggregate_id`` in the metadata); it ends before the first row whose aggregate already has a row in it,
@@ -51,7 +55,6 @@ import logging
 import os
 import signal
 import time
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +83,7 @@ _FETCH = (
     " ORDER BY position LIMIT %s"
 )
 _MARK = "UPDATE eventstore_outbox SET published_at = now() WHERE position = ANY(%s::bigint[])"
+_MARK_AND_FETCH = f"WITH marked AS ({_MARK}) {_FETCH}"
 _FAIL = "UPDATE eventstore_outbox SET attempts = attempts + 1, last_error = %s WHERE position = %s"
 _DEAD = ("UPDATE eventstore_outbox SET attempts = attempts + 1, last_error = %s, dead_lettered_at = now()"
          " WHERE position = %s")
@@ -90,6 +94,8 @@ PERMANENT_JETSTREAM_ERRORS = frozenset({10054, 10097})
 _SESSION = "SET synchronous_commit = off; SET enable_bitmapscan = off; SET enable_sort = off"
 _ENVELOPE = '{"id":"%s","name":%s,"subject":%s,"payload":%s,"metadata":%s,"sent_at":"%s"}'
 _WAIT_SLICE_SECONDS = 0.5
+MARK_DELAY_SECONDS = 0.1
+SUMMARY_SECONDS = 1.0
 FIRST_BACKOFF_SECONDS = 0.25
 
 
@@ -261,6 +267,9 @@ class Relay:
         self.ack_inbox = ""
         self.current: Batch | None = None
         self.batches = 0
+        self.notified = 0
+        self.tally = [0, 0]
+        self.tally_since = time.monotonic()
         self.session_backoff = Backoff(self.config.max_backoff, first=FIRST_BACKOFF_SECONDS)
 
     def stop(self) -> None:
@@ -374,70 +383,115 @@ class Relay:
         every unpublished row (fewer than a batch, none cut by the window), and ``caught_up`` that such a
         batch was acked whole. A commit after that read notifies once it is visible, so while no
         notification has arrived since, there is nothing to read; one that arrives later wakes the wait.
+        A mark that is followed by a read goes with it as one statement; a caught-up batch waits up to
+        ``MARK_DELAY_SECONDS`` for a notification to ride with the read it brings, else it is marked alone.
         """
         await conn.execute(_SESSION)
         await conn.execute(f"LISTEN {CHANNEL}")
+        conn.add_notify_handler(self._count_notification)
         logger.info("listening on %s", CHANNEL)
         backoff = Backoff(self.config.max_backoff, first=FIRST_BACKOFF_SECONDS)
         to_mark: Batch | None = None
         upcoming: list[OutboxRow] = []
         complete = caught_up = False
-        while not self.stopping.is_set():
-            if not upcoming:
-                await self._mark(conn, to_mark)
-                to_mark = None
-                notified = await self._drain_notifications(conn)
-                if not (caught_up and notified == 0):
-                    upcoming, complete = await self._fetch(conn, exclude=[])
-                    self.session_backoff.reset()
-                caught_up = False
+        try:
+            while not self.stopping.is_set():
                 if not upcoming:
-                    await self._wait_for_notification(conn)
-                    continue
-            batch = await self._publish(upcoming)
+                    notified = self._drain_notifications(conn)
+                    if caught_up and notified == 0:
+                        caught_up = False
+                        if to_mark is None or not await self._wait_for_notification(conn, MARK_DELAY_SECONDS):
+                            to_mark = await self._mark(conn, to_mark)
+                            await self._idle(conn)
+                        continue
+                    upcoming, complete = await self._fetch(conn, exclude=[], mark=to_mark)
+                    to_mark = None
+                    self.session_backoff.reset()
+                    caught_up = False
+                    if not upcoming:
+                        await self._idle(conn)
+                        continue
+                batch = await self._publish(upcoming)
+                if batch.error or (complete and self._drain_notifications(conn) == 0):
+                    upcoming = []
+                    to_mark = await self._mark(conn, to_mark)
+                else:
+                    upcoming, complete = await self._fetch(conn, exclude=batch.positions, mark=to_mark)
+                    to_mark = None
+                await self._settle(batch)
+                if batch.failed is None:
+                    to_mark = batch
+                    caught_up = not upcoming
+                    backoff.reset()
+                else:
+                    await self._mark(conn, batch)
+                    upcoming = []
+                    if not batch.dead_lettered:
+                        await self._sleep(backoff.next())
             await self._mark(conn, to_mark)
-            to_mark = None
-            if batch.error or (complete and await self._drain_notifications(conn) == 0):
-                upcoming = []
-            else:
-                upcoming, complete = await self._fetch(conn, exclude=batch.positions)
-            await self._settle(batch)
-            if batch.failed is None:
-                to_mark = batch
-                caught_up = not upcoming
-                backoff.reset()
-            else:
-                await self._mark(conn, batch)
-                upcoming = []
-                if not batch.dead_lettered:
-                    await self._sleep(backoff.next())
-        await self._mark(conn, to_mark)
+        finally:
+            conn.remove_notify_handler(self._count_notification)
+            self._summarize()
 
-    async def _fetch(self, conn: psycopg.AsyncConnection, exclude: list[int]) -> tuple[list[OutboxRow], bool]:
+    async def _fetch(self, conn: psycopg.AsyncConnection, exclude: list[int],
+                     mark: "Batch | None" = None) -> tuple[list[OutboxRow], bool]:
         """The next window: unpublished rows by position, cut before a second row of one aggregate; and whether
-        it holds every unpublished row not in ``exclude`` (fewer than a batch were read and none was cut)."""
-        cursor = await conn.execute(_FETCH, [exclude, self.config.batch_size])
+        it holds every unpublished row not in ``exclude`` (fewer than a batch were read and none was cut).
+
+        With ``mark`` (a batch acked whole) the same statement first sets its rows' ``published_at``; the
+        read sees the rows as they were before, so they are excluded too.
+        """
+        if mark is None:
+            cursor = await conn.execute(_FETCH, [exclude, self.config.batch_size])
+        else:
+            marked = mark.positions
+            cursor = await conn.execute(_MARK_AND_FETCH, [marked, exclude + marked, self.config.batch_size])
         rows = [OutboxRow.from_db(record) for record in await cursor.fetchall()]
+        if mark is not None:
+            self._record(mark)
         kept = window(rows)
         return kept, len(rows) < self.config.batch_size and len(kept) == len(rows)
 
-    async def _drain_notifications(self, conn: psycopg.AsyncConnection) -> int:
-        """Forget wake-ups that the next full read covers anyway; how many there were."""
-        drained = 0
-        async with aclosing(conn.notifies(timeout=0)) as notes:
-            async for _ in notes:
-                drained += 1
+    def _count_notification(self, _note: psycopg.Notify) -> None:
+        self.notified += 1
+
+    def _read_notifications(self, conn: psycopg.AsyncConnection) -> None:
+        """Take in what the server has sent, never waiting; its notifications count in ``notified``."""
+        pgconn = conn.pgconn
+        pgconn.consume_input()
+        while (note := pgconn.notifies()) is not None:
+            pgconn.notify_handler(note)
+
+    def _drain_notifications(self, conn: psycopg.AsyncConnection) -> int:
+        """How many notifications arrived since the last drain: wake-ups that the next full read covers anyway."""
+        self._read_notifications(conn)
+        drained, self.notified = self.notified, 0
         return drained
 
-    async def _wait_for_notification(self, conn: psycopg.AsyncConnection) -> None:
-        deadline = time.monotonic() + self.config.poll_interval
-        while not self.stopping.is_set():
+    async def _wait_for_notification(self, conn: psycopg.AsyncConnection, seconds: float) -> bool:
+        """Wait up to ``seconds`` for a notification (True at once if one came since the last drain)."""
+        loop = asyncio.get_running_loop()
+        fd = conn.pgconn.socket
+        deadline = time.monotonic() + seconds
+        while not self.notified and not self.stopping.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return
-            async with aclosing(conn.notifies(timeout=min(remaining, _WAIT_SLICE_SECONDS), stop_after=1)) as notes:
-                async for _ in notes:
-                    return
+                return False
+            readable = loop.create_future()
+            loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+            try:
+                await asyncio.wait_for(readable, timeout=min(remaining, _WAIT_SLICE_SECONDS))
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                loop.remove_reader(fd)
+            self._read_notifications(conn)
+        return bool(self.notified)
+
+    async def _idle(self, conn: psycopg.AsyncConnection) -> None:
+        """Nothing to read: wait for a notification or the poll interval; log the summary when none came."""
+        if not await self._wait_for_notification(conn, self.config.poll_interval):
+            self._summarize()
 
     async def _publish(self, rows: list[OutboxRow]) -> "Batch":
         """Send ``rows`` in order, each with its own ack reply subject; stop at the first send error."""
@@ -480,31 +534,57 @@ class Relay:
 
     async def _mark(self, conn: psycopg.AsyncConnection, batch: "Batch | None") -> None:
         """Set ``published_at`` on the acked prefix, record the failed row's attempt (and dead-letter it when
-        the failure is permanent), log the batch."""
+        the failure is permanent), log the batch. Returns ``None`` (what is left to mark)."""
         if batch is None:
-            return
+            return None
         if batch.acked:
             await conn.execute(_MARK, [[row.position for row in batch.rows[:batch.acked]]])
-        elapsed = time.perf_counter() - batch.started
-        elapsed_ms = elapsed * 1000
+        self._record(batch)
         failed = batch.failed
-        process_metrics.relay_batch(batch.acked, elapsed, failed is not None)
-        tracing.published(batch.rows[:batch.acked], elapsed, settings.NATS_STREAM)
         if failed is None:
-            logger.info("published %d messages (%d duplicates) in %.1f ms", batch.acked, batch.duplicates, elapsed_ms)
-            return
+            return None
+        elapsed_ms = (time.perf_counter() - batch.started) * 1000
         text = f"{type(batch.error).__name__}: {batch.error}".rstrip(": ")
         if is_permanent(batch.error):
             await conn.execute(_DEAD, [text[:2000], failed.position])
             batch.dead_lettered = True
             logger.error("published %d of %d messages; position %s (%s) dead-lettered, it can never be published:"
                          " %s", batch.acked, len(batch.rows), failed.position, failed.message_id, text)
-            return
+            return None
         await conn.execute(_FAIL, [text[:2000], failed.position])
         logger.warning("published %d of %d messages in %.1f ms; position %s failed: %s",
                        batch.acked, len(batch.rows), elapsed_ms, failed.position, text)
         if isinstance(batch.error, NoStreamResponseError):
             await self._reensure_stream()
+        return None
+
+    def _record(self, batch: "Batch") -> None:
+        """Metrics and spans of a marked batch. A batch acked whole with duplicates (a republish) gets its own
+        INFO line; others count towards the summary (``_summarize``), at most one INFO line per
+        ``SUMMARY_SECONDS``, and a DEBUG line each."""
+        elapsed = time.perf_counter() - batch.started
+        process_metrics.relay_batch(batch.acked, elapsed, batch.failed is not None)
+        tracing.published(batch.rows[:batch.acked], elapsed, settings.NATS_STREAM)
+        if batch.failed is not None:
+            return
+        if batch.duplicates:
+            logger.info("published %d messages (%d duplicates) in %.1f ms", batch.acked, batch.duplicates,
+                        elapsed * 1000)
+            return
+        logger.debug("published %d messages (0 duplicates) in %.1f ms", batch.acked, elapsed * 1000)
+        self.tally[0] += 1
+        self.tally[1] += batch.acked
+        if time.monotonic() - self.tally_since >= SUMMARY_SECONDS:
+            self._summarize()
+
+    def _summarize(self) -> None:
+        """Log the batches acked whole without duplicates since the last summary, if any."""
+        batches, messages = self.tally
+        if batches:
+            logger.info("published %d messages (0 duplicates) in %d batches over %.1f s", messages, batches,
+                        time.monotonic() - self.tally_since)
+        self.tally = [0, 0]
+        self.tally_since = time.monotonic()
 
     async def _reensure_stream(self) -> None:
         try:

@@ -12,6 +12,10 @@ Two changes to how statements reach the server, none to what they do:
   may turn it into the kernel's exception (a version clash into ``VersionConflict``), which is a
   ``DatabaseError`` so the transaction rolls back as before.
 
+- ``SAVEPOINT`` (a nested ``atomic()``) waits the same way, for the block's first statement or its
+  ``RELEASE``; a savepoint that nothing followed is never sent, and rolling back to one not sent yet drops
+  it with what was queued after it.
+
 Saving one new aggregate is then one message, ``BEGIN; INSERT …; INSERT …; COMMIT``, instead of four
 round trips. Statements are joined as text and sent with the simple query protocol, which Django's
 default client-side binding cursors use anyway; a server-side cursor or a cursor without
@@ -40,7 +44,7 @@ Translate = Callable[[DatabaseError], Exception | None]
 @dataclass(frozen=True)
 class Deferred:
     sql: str
-    params: Sequence[Any]
+    params: Sequence[Any] | None
     translate: Translate | None
 
 
@@ -49,6 +53,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self._begin_pending = False
         self._deferred: list[Deferred] = []
+        self._elided: set[str] = set()
 
     def defer(self, sql: str, params: Sequence[Any], translate: Translate | None = None) -> None:
         """Queue a write whose result is never read; it runs before the next statement or at commit.
@@ -83,7 +88,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         start, writes = time.monotonic(), []
         try:
             with self.wrap_database_errors:
-                writes = [_mogrify(self, cursor, item.sql, item.params) for item in deferred]
+                writes = [item.sql if item.params is None else _mogrify(self, cursor, item.sql, item.params)
+                          for item in deferred]
                 tail = [statement] if statement is not None else []
                 cursor.execute("; ".join((["BEGIN"] if begin else []) + writes + tail))
                 while cursor.nextset():
@@ -108,6 +114,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super()._set_autocommit(autocommit)
 
     def _commit(self):
+        self._elided.clear()
         if self.connection is None:
             return None
         if self._deferred:
@@ -122,14 +129,49 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _rollback(self):
         self._deferred = []
+        self._elided.clear()
         if self._begin_pending:
             self._begin_pending = False
             return None
         return super()._rollback()
 
+    def _savepoint(self, sid):
+        """Defer ``SAVEPOINT`` to the next statement when nothing but ``BEGIN`` is pending (a write queued before
+        it is sent first, with the ``SAVEPOINT``, so its error surfaces outside the savepoint as before)."""
+        if self._deferred:
+            return super()._savepoint(sid)
+        self._deferred.append(Deferred(self.ops.savepoint_create_sql(sid), None, None))
+        return None
+
     def _savepoint_rollback(self, sid):
+        """A savepoint not sent yet: drop it and what was queued after it; else roll back to it on the server."""
+        index = self._unsent_savepoint(sid)
+        if index is not None:
+            del self._deferred[index:]
+            self._elided.add(sid)
+            return None
         self._deferred = []
         return super()._savepoint_rollback(sid)
+
+    def _savepoint_commit(self, sid):
+        """A savepoint that nothing followed is dropped, one already dropped by its rollback (``Atomic`` releases
+        after rolling back) forgotten; otherwise ``RELEASE`` goes now, with what is pending (a savepoint not
+        sent yet goes in front of its writes, so an error in one of them still rolls back to it)."""
+        if sid in self._elided:
+            self._elided.discard(sid)
+            return None
+        index = self._unsent_savepoint(sid)
+        if index is not None and index == len(self._deferred) - 1:
+            del self._deferred[index]
+            return None
+        return super()._savepoint_commit(sid)
+
+    def _unsent_savepoint(self, sid) -> int | None:
+        create = self.ops.savepoint_create_sql(sid)
+        for index, item in enumerate(self._deferred):
+            if item.params is None and item.sql == create:
+                return index
+        return None
 
     def _close(self):
         self._begin_pending, self._deferred = False, []

@@ -10,7 +10,7 @@ import tempfile
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
@@ -164,6 +164,87 @@ def test_a_rolled_back_savepoint_drops_only_its_own_deferred_writes():
             raise Boom
         append_raw(kept, 1)
     assert list(StoredEvent.objects.filter(stream_id=kept).values_list("version", flat=True)) == [1, 2]
+    assert not StoredEvent.objects.filter(stream_id=dropped).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_travels_with_the_first_statement_of_its_block():
+    stream_id = str(uuid.uuid4())
+    with sent() as messages:
+        with transaction.atomic():
+            StoredEvent.objects.count()
+            with transaction.atomic():
+                append_raw(stream_id, 0)
+                StoredEvent.objects.filter(stream_id=stream_id).count()
+            append_raw(stream_id, 1)
+    texts = [text for _, text in messages]
+    assert len(texts) == 4
+    assert texts[1].startswith("SAVEPOINT ") and "; INSERT INTO eventstore_event" in texts[1]
+    assert texts[2].startswith("RELEASE SAVEPOINT ") and texts[3].endswith("; COMMIT")
+    assert list(StoredEvent.objects.filter(stream_id=stream_id).values_list("version", flat=True)) == [1, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_block_of_writes_sends_its_savepoint_writes_and_release_as_one_message_at_its_end():
+    stream_id = str(uuid.uuid4())
+    with sent() as messages:
+        with transaction.atomic():
+            StoredEvent.objects.count()
+            with transaction.atomic():
+                append_raw(stream_id, 0)
+            StoredEvent.objects.count()
+    texts = [text for _, text in messages]
+    assert len(texts) == 4 and texts[2].startswith("SELECT ")
+    assert texts[1].startswith("SAVEPOINT ") and "; INSERT INTO eventstore_event" in texts[1]
+    assert "; RELEASE SAVEPOINT " in texts[1]
+    assert StoredEvent.objects.filter(stream_id=stream_id).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_that_nothing_followed_or_that_was_rolled_back_before_sending_is_never_sent():
+    kept, dropped = str(uuid.uuid4()), str(uuid.uuid4())
+    with sent() as messages:
+        with transaction.atomic():
+            StoredEvent.objects.count()
+            with transaction.atomic():
+                pass
+            with pytest.raises(Boom), transaction.atomic():
+                append_raw(dropped, 0)
+                raise Boom
+            append_raw(kept, 0)
+    assert not any("SAVEPOINT" in text for _, text in messages)
+    assert StoredEvent.objects.filter(stream_id=kept).count() == 1
+    assert not StoredEvent.objects.filter(stream_id=dropped).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_write_of_a_block_that_ran_no_statement_rolls_back_to_its_savepoint_and_the_transaction_goes_on():
+    kept = str(uuid.uuid4())
+    duplicate = str(uuid.uuid4())
+    row = "(%s, 'n', 's', '{}', '{}', now(), 0, '')"
+    with transaction.atomic():
+        StoredEvent.objects.count()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            store.write("INSERT INTO eventstore_outbox (message_id, name, subject, payload, metadata, sent_at, attempts,"
+                        f" last_error) VALUES {row}, {row}", [duplicate] * 2)
+        append_raw(kept, 0)
+    assert StoredEvent.objects.filter(stream_id=kept).count() == 1
+    assert not OutboxMessage.objects.filter(message_id=duplicate).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_sent_before_its_block_failed_is_rolled_back_on_the_server_and_the_transaction_goes_on():
+    kept, dropped = str(uuid.uuid4()), str(uuid.uuid4())
+    with sent() as messages:
+        with transaction.atomic():
+            StoredEvent.objects.count()
+            with pytest.raises(DataError), transaction.atomic():
+                append_raw(dropped, 0)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT 1/0")
+            append_raw(kept, 0)
+    assert any(text.startswith("ROLLBACK TO SAVEPOINT ") for _, text in messages)
+    assert StoredEvent.objects.filter(stream_id=kept).count() == 1
     assert not StoredEvent.objects.filter(stream_id=dropped).exists()
 
 

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from eventstore import messaging
-from eventstore.processing import STOPPING, Delivered, Verdict, process_batch
+from eventstore.processing import SKIPPED, STOPPING, Delivered, Verdict, process_batch, skipped
 from eventstore.envelope import Envelope
 from eventstore.models import DeadLetter, InboxMessage
 from eventstore.tests.consumer_support import increments, tally
@@ -93,3 +93,24 @@ def test_given_the_runner_stopping_then_no_message_of_the_batch_runs_and_each_is
     assert process_batch(durable(), delivered(*envelopes), stopping=lambda: True) == [STOPPING, STOPPING]
     assert tally(counter_id) is None or tally(counter_id).handled == 0
     assert inbox_of(*envelopes) == []
+
+
+def unhandled(envelope: Envelope) -> Envelope:
+    return dataclasses.replace(envelope, id=str(uuid.uuid4()), name="toyapi.NotHandledHere")
+
+
+def test_given_only_names_the_durable_does_not_handle_then_skipped_acks_them_as_process_batch_would():
+    _, (first, second) = increments(1, 2)
+    batch = delivered(unhandled(first), unhandled(second))
+
+    assert skipped(durable(), batch) == process_batch(durable(), batch) == [SKIPPED, SKIPPED]
+    assert inbox_of(*[Envelope.from_json(item.data) for item in batch]) == []
+
+
+def test_given_a_handled_name_or_an_unparseable_message_then_skipped_leaves_the_batch_to_process_batch():
+    _, (first,) = increments(1)
+    garbage = Delivered(b"not json", 1, "mallbots.toy.events.Counter", "garbage-2")
+
+    assert skipped(durable(), delivered(unhandled(first), first)) is None
+    assert skipped(durable(), [*delivered(unhandled(first)), garbage]) is None
+    assert inbox_of(first) == []
