@@ -1,4 +1,6 @@
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from mallbots_site import health
 from mallbots_site.tests.faultreport import FaultReport
@@ -18,6 +20,22 @@ def fresh_health_results():
 def fault_report(pytestconfig) -> FaultReport:
     """The rows of the table printed at the end of ``make faults`` (``faultreport.py``)."""
     return pytestconfig.stash.setdefault(REPORT, FaultReport())
+
+
+
+@pytest.fixture
+def superuser_headers(db) -> dict[str, str]:
+    """A superuser's token (passes every access level) for requests through the WSGI handler in the test's
+    process; like Django's test client, the handler must not close the test's connection after each request."""
+    from access.testing import token_for
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield {"Authorization": f"Bearer {token_for('superuser')}"}
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
 from hypothesis import settings as hypothesis_settings
@@ -168,20 +167,6 @@ def seeded_ids() -> dict[str, list[str]]:
             "basket_id": [order.order_id], "order_id": [order.order_id], "payment_id": [order.payment_id],
             "list_id": [order.shopping_id], "bot_id": [order.bot_id], "invoice_id": [order.invoice_id],
             "any": [ordering_models.Order.objects.first().id]}
-
-
-@pytest.fixture
-def superuser_headers(db) -> dict[str, str]:
-    """A superuser's token. Like Django's test client, the WSGI handler must keep the test's connection."""
-    from access.testing import token_for
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield {"Authorization": f"Bearer {token_for('superuser')}"}
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 def run_stateful(fuzzer_of, scenarios: int) -> int:

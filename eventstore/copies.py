@@ -1,0 +1,63 @@
+"""Rows a module keeps of another module's data (events.md §8): a version guard, tombstones, a read-through.
+
+A copy has an ``id`` and the owner aggregate's ``version``, and may have ``removed`` (a tombstone: late events
+cannot bring it back and its fields stay). An event changes a row only when its version is higher, and only a
+live row. A row that does not exist yet is built from the owner's ``public`` facade (``build(id)``, ``None``
+when the owner does not know the id) and inserted if still absent, so a concurrent insert wins and the
+version guard then decides. Every function runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from django.db import models
+
+from eventstore import rows
+
+Build = Callable[[str], "models.Model | None"]
+
+
+def read(model: type[models.Model], key: str, build: Build, *, column: str = "") -> Any:
+    """The row with id ``key`` (or only its ``column``), read through ``build`` on a miss; ``None`` if unknown."""
+
+    def fetch() -> Any:
+        return rows.value(model, column, "id = %s", [key]) if column else rows.first(model, "id = %s", [key])
+
+    found = fetch()
+    if found is None:
+        row = build(key)
+        if row is None:
+            return None
+        model.objects.bulk_create([row], ignore_conflicts=True)
+        found = fetch()
+    return found
+
+
+def upsert(model: type[models.Model], key: str, version: int, **fields: Any) -> None:
+    """Insert the row (an event that carries all of it), or update an older live one."""
+    model.objects.bulk_create([model(id=key, version=version, **fields)], ignore_conflicts=True)
+    _older_live(model, key, version).update(version=version, **fields)
+
+
+def update(model: type[models.Model], key: str, version: int, build: Build, **fields: Any) -> None:
+    """Set ``fields`` on the live row if ``version`` is newer; a missing row is first read through ``build``."""
+    if not model.objects.filter(id=key).exists():
+        read(model, key, build)
+    _older_live(model, key, version).update(version=version, **fields)
+
+
+def remove(model: type[models.Model], key: str, version: int, build: Build) -> None:
+    """Turn the row into a tombstone keeping its fields; a missing row becomes one, from ``build`` if the owner
+    still knows it, else with empty fields."""
+    if not model.objects.filter(id=key).exists():
+        row = build(key) or model(id=key, version=0)
+        row.removed, row.version = True, max(version, row.version)
+        model.objects.bulk_create([row], ignore_conflicts=True)
+    model.objects.filter(id=key, removed=False).update(removed=True)
+    model.objects.filter(id=key, version__lt=version).update(version=version)
+
+
+def _older_live(model: type[models.Model], key: str, version: int) -> models.QuerySet:
+    older = model.objects.filter(id=key, version__lt=version)
+    return older.filter(removed=False) if any(f.name == "removed" for f in model._meta.concrete_fields) else older
