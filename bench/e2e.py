@@ -32,7 +32,6 @@ Ports: ``port_base + 5`` (web) and ``+ 6`` (scratch NATS). Logs: ``VAR_DIR/bench
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import shutil
@@ -42,6 +41,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+import uvloop
 
 from bench import core, database, procstats
 from devtools import processes
@@ -140,14 +141,14 @@ def _drop_database(settings_dict: dict) -> None:
 def _load(system: System, **options):
     from busywork import run_load
 
-    return asyncio.run(run_load(system.base_url, system.token, **options))
+    return uvloop.run(run_load(system.base_url, system.token, **options))
 
 
 def _warm_up(ctx: core.Context, system: System) -> None:
     """A catalog to buy from, then a few checkouts until orders get approved (consumers are up)."""
     from busywork import seed_catalog
 
-    asyncio.run(seed_catalog(system.base_url, system.token, stores=5, products=10, seed=1))
+    uvloop.run(seed_catalog(system.base_url, system.token, stores=5, products=10, seed=1))
     for attempt in range(3):
         summary = _load(system, clients=5, duration=5, rate=5, mix=BUY_ONLY, underpay_rate=0, seed=attempt,
                         poll_grace=60)

@@ -7,7 +7,6 @@ with that setting. ``publish_awaited`` / ``publish_windowed`` are reusable by ot
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import shutil
@@ -17,6 +16,7 @@ import uuid
 from typing import AsyncIterator
 
 import nats
+import uvloop
 
 from bench import core, payloads
 
@@ -116,14 +116,14 @@ def _sync_always_server(ctx: core.Context):
 
 
 def run(ctx: core.Context) -> list[core.Figure]:
-    awaited, windowed = asyncio.run(_measure(ctx.nats_url, ctx.reps, ctx.seconds, True))
+    awaited, windowed = uvloop.run(_measure(ctx.nats_url, ctx.reps, ctx.seconds, True))
     base = core.measured("nats_publish", awaited, "msg/s",
                          note=f"{MESSAGE_SIZE}-byte messages, each ack awaited, scratch file stream")
     figures = [base, core.measured("nats_publish_window256", windowed, "msg/s",
                                    note=f"js.publish_async with {WINDOW} in flight, every ack checked")]
     try:
         with _sync_always_server(ctx) as url:
-            synced, _ = asyncio.run(_measure(url, ctx.reps, ctx.seconds, False))
+            synced, _ = uvloop.run(_measure(url, ctx.reps, ctx.seconds, False))
     except Exception as exc:
         return figures + [core.skipped("nats_publish_sync_always", f"{type(exc).__name__}: {exc}", unit="msg/s",
                                        baseline=base)]

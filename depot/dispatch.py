@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connection
-
 from depot import domain
 from depot.models import Bot as BotRow
 from depot.models import ShoppingList as ShoppingListRow
-from eventstore import rows
+from eventstore import rows, store
 from eventstore.errors import DomainError
 from eventstore.repository import Repository
 
@@ -32,9 +30,12 @@ bots = Repository(domain.Bot)
 
 
 def lock() -> None:
-    """Take the ``depot-dispatch`` lock until the transaction ends. Precondition: inside a transaction."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK])
+    """Take the ``depot-dispatch`` lock until the transaction ends. Precondition: inside ``transaction.atomic()``.
+
+    Deferred (``store.write``): the lock travels with the transaction's next statement, which runs once it is
+    held, so everything read after ``lock()`` is read under it.
+    """
+    store.write("SELECT pg_advisory_xact_lock(hashtext(%s))", [LOCK])
 
 
 def assign(shopping_list: domain.ShoppingList, bot: domain.Bot) -> None:

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
-
 from depot import caches, dispatch, domain
 from depot.dispatch import bots, shopping_lists
 from depot.domain import Bot, ShoppingList
-from depot.models import ShoppingList as ShoppingListRow
-from eventstore import rows
+from depot.models import ProductCache, StoreCache, ShoppingList as ShoppingListRow
+from eventstore import rows, store
 from eventstore.errors import DomainError, Forbidden, NotFound
 from eventstore.ids import new_id
 from eventstore.transactions import use_case
@@ -53,7 +51,9 @@ def create_shopping_list(*, order_id: str, items: list[Line], existing_ok: bool 
         existing = rows.value(ShoppingListRow, "id", "order_id = %s", [order_id])
         if existing and existing_ok:
             return existing
-        resolved = [_resolve(line) for line in items]
+        stores, products = caches.stores_and_products([line.store_id for line in items],
+                                                      [line.product_id for line in items])
+        resolved = [_resolve(line, stores, products) for line in items]
         if existing:
             raise DomainError(domain.ORDER_HAS_LIST)
         shopping_list = ShoppingList.create(new_id(), order_id=order_id, items=resolved)
@@ -62,20 +62,20 @@ def create_shopping_list(*, order_id: str, items: list[Line], existing_ok: bool 
 
 
 def _lock_order(order_id: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"depot-order:{order_id}"])
+    """Deferred (``store.write``): the lock travels with the next statement, which runs once it is held."""
+    store.write("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"depot-order:{order_id}"])
 
 
-def _resolve(line: Line) -> domain.NewItem:
+def _resolve(line: Line, stores: dict[str, StoreCache], products: dict[str, ProductCache]) -> domain.NewItem:
     domain.check_line(line.product_id, line.store_id, line.quantity)
-    store = caches.store(line.store_id)
-    if store is None:
+    shop = stores.get(line.store_id)
+    if shop is None:
         raise NotFound("store")
-    product = caches.product(line.product_id)
+    product = products.get(line.product_id)
     if product is None:
         raise NotFound("product")
-    domain.check_source(store_id=store.id, product_store_id=product.store_id, participating=store.participating)
-    return domain.NewItem(store_id=store.id, store_name=store.name, store_location=store.location,
+    domain.check_source(store_id=shop.id, product_store_id=product.store_id, participating=shop.participating)
+    return domain.NewItem(store_id=shop.id, store_name=shop.name, store_location=shop.location,
                           product_id=product.id, product_name=product.name, quantity=line.quantity)
 
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Iterable
 from urllib.parse import urlsplit
 
-IDLE_SECONDS = 20.0
+IDLE_SECONDS = 4.0
+"""Below the 5 s after which uvicorn closes an idle keep-alive connection: a reused connection is never one the
+server is closing at that moment (a POST sent on it would fail with a reset and could not be retried)."""
 TRANSPORT_ERRORS = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError)
 """What a refused, broken or closed connection or a malformed answer raises (a timeout is an ``OSError``)."""
 

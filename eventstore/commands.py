@@ -3,8 +3,9 @@
 Sending: ``send_command(cmd, reply_channel=..., saga=SagaHeaders(...))`` writes the command to the outbox
 with the ``COMMAND_*`` metadata keys. Handling: decorate the handler with ``@command_handler``; it returns
 a reply contract (or ``None`` for ``am.Success``). A ``DomainError``/``NotFound`` becomes an ``am.Failure``
-reply and the transaction commits (the handler's own writes are rolled back to a savepoint first); any
-other error propagates, so the message is retried and never turned into a Failure.
+reply: the message's transaction rolls back (the handler's own writes with it) and the inbox row commits
+with the Failure reply in a new one (``messaging.Rejected``); any other error propagates, so the message is
+retried and never turned into a Failure.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from django.db import transaction
-
 from eventstore import outbox
 from eventstore.contracts import Failure, Success
 from eventstore.errors import DomainError, NotFound
-from eventstore.messaging import Handler, Received
+from eventstore.messaging import Handler, Received, Rejected
 
 logger = logging.getLogger("mallbots.commands")
 
@@ -75,11 +74,10 @@ def command_handler(fn: Callable[[Received], Any]) -> Handler:
     @functools.wraps(fn)
     def handle(received: Received) -> None:
         try:
-            with transaction.atomic():
-                result = fn(received)
+            result = fn(received)
         except (DomainError, NotFound) as exc:
-            reply(received, Failure(message=exc.message), FAILURE)
-            return
+            failure = Failure(message=exc.message)
+            raise Rejected(lambda: reply(received, failure, FAILURE)) from exc
         reply(received, result if result is not None else Success(), SUCCESS)
 
     return handle

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from eventstore import messaging
+from eventstore import loop, messaging
 from eventstore import nats as mallbots_nats
 from eventstore.backoff import Backoff
 from eventstore.processing import DATABASE_DOWN, Delivered, database_answers, process_batch, skipped
@@ -283,4 +283,4 @@ def selected_durables(modules: Iterable[str] | None) -> list[messaging.Durable]:
 
 def run_durables(durables: list[messaging.Durable]) -> int:
     """Run ``durables`` until SIGTERM/SIGINT; returns the exit status."""
-    return asyncio.run(Runner(durables).run())
+    return loop.run(Runner(durables).run())

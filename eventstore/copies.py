@@ -34,6 +34,19 @@ def read(model: type[models.Model], key: str, build: Build, *, column: str = "")
     return found
 
 
+def read_many(model: type[models.Model], keys: list[str], build: Build) -> dict[str, Any]:
+    """``read`` for several ids in one query: ``{id: row}`` of the ids known here or to the owner; an id the
+    table lacks is read through ``build`` as ``read`` does."""
+    wanted = list(dict.fromkeys(keys))
+    found = {row.pk: row for row in rows.all(model, "id = ANY(%s)", [wanted], order_by="id")} if wanted else {}
+    for key in wanted:
+        if key not in found:
+            row = read(model, key, build)
+            if row is not None:
+                found[key] = row
+    return found
+
+
 def upsert(model: type[models.Model], key: str, version: int, **fields: Any) -> None:
     """Insert the row (an event that carries all of it), or update an older live one."""
     model.objects.bulk_create([model(id=key, version=version, **fields)], ignore_conflicts=True)

@@ -38,7 +38,8 @@ class ConcurrencyError(Exception):
 
 
 class VersionConflict(IntegrityError, ConcurrencyError):
-    """A ``ConcurrencyError`` found by the database's unique version constraint.
+    """A ``ConcurrencyError`` found by the database: the unique version constraint of the event table, or the
+    version check of a deferred saga update (``eventstore_expect_rows``).
 
     Also an ``IntegrityError``, so that ``transaction.atomic()`` rolls back when it surfaces at commit.
     """

@@ -18,9 +18,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-from django.db import connection, transaction
+from django.db import DatabaseError, transaction
 
-from eventstore import codec, context, tracing, transactions
+from eventstore import codec, context, store, tracing, transactions
 from eventstore.envelope import Envelope, MalformedMessage
 
 
@@ -91,20 +91,50 @@ class Outcome(enum.Enum):
 
 _INBOX = (
     "INSERT INTO eventstore_inbox (consumer, message_id, name, subject, payload, metadata, sent_at, received_at)"
-    " VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, now()) ON CONFLICT (consumer, message_id) DO NOTHING"
+    " VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, now())"
 )
+_INBOX_KEY = "eventstore_inbox_consumer_message"
+
+
+class DuplicateDelivery(DatabaseError):
+    """The inbox already holds (consumer, message id): the message was handled before.
+
+    A ``DatabaseError`` (so ``atomic()`` rolls back when it surfaces at commit) but no ``IntegrityError``: a
+    handler that expects a clash of its own writes does not take it for one.
+    """
+
+
+def _duplicate_delivery(exc: Exception) -> Exception | None:
+    return DuplicateDelivery(str(exc)) if _INBOX_KEY in str(exc) else None
+
+
+class Rejected(Exception):
+    """Raised by a handler whose message is answered without the handler's own writes (a command a business
+    rule refused): ``handle`` rolls the message's transaction back and commits the inbox row with what
+    ``answer()`` writes (the Failure reply) in a new one. Cheaper than a savepoint around every handler,
+    which costs two round trips on the path that succeeds."""
+
+    def __init__(self, answer: Callable[[], None]):
+        super().__init__("the handler rejected the message")
+        self.answer = answer
 
 
 def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1, savepoint: bool = True) -> Outcome:
     """Process one message for ``durable`` in one transaction (architecture.md §6 rule 2).
 
     A name the durable does not handle is SKIPPED (nothing written). Otherwise the inbox row is inserted
-    first; if (consumer, message id) is already there the message was processed before: DUPLICATE, commit,
-    no second effect. Then the handler runs under the message's context (with tracing on, in a ``process``
-    span whose parent is the message's ``traceparent``). Raises ``MalformedMessage`` for a
+    first; if (consumer, message id) is already there the message was processed before: DUPLICATE, rolled
+    back, no second effect. Then the handler runs under the message's context (with tracing on, in a
+    ``process`` span whose parent is the message's ``traceparent``). Raises ``MalformedMessage`` for a
     payload that does not fit its contract (dead letter at once) and lets every handler error propagate
     after rollback (the caller naks or dead-letters). ``savepoint=False`` inside an enclosing ``atomic()``
-    (the runner's batch transaction) makes any error doom that whole transaction instead.
+    (the runner's batch transaction) makes any error doom that whole transaction instead, a duplicate too.
+
+    The inbox insert is deferred (``store.write``): it travels with the handler's first statement, or with
+    the commit, instead of costing a round trip of its own. A duplicate shows as the violation of the inbox's
+    unique key there; the transaction rolls back, the handler's writes with it. A handler that raises
+    ``Rejected`` has its transaction rolled back and its answer committed with the inbox row in a new one
+    (inside a batch transaction, ``Rejected`` propagates like any error).
     """
     handler = durable.handlers.get(envelope.name)
     if handler is None:
@@ -118,14 +148,28 @@ def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1, savepoint
     with tracing.span(f"{durable.name} process", parent=str(envelope.metadata.get("traceparent") or ""),
                       tracestate=str(envelope.metadata.get("tracestate") or ""), kind="consumer",
                       attributes=_span_attributes(durable, envelope, delivery) if tracing.active() else None), \
-            context.use(context.from_message(message_id, envelope.metadata)), transactions.message(savepoint=savepoint):
-        with connection.cursor() as cursor:
-            cursor.execute(_INBOX, [durable.name, message_id, envelope.name, envelope.subject,
-                                    codec.dumps(envelope.payload), codec.dumps(envelope.metadata), sent_at])
-            if cursor.rowcount == 0:
-                return Outcome.DUPLICATE
-        handler(Received(envelope=envelope, message=message, durable=durable.name, delivery=delivery))
+            context.use(context.from_message(message_id, envelope.metadata)):
+        inbox_row = [durable.name, message_id, envelope.name, envelope.subject, codec.dumps(envelope.payload),
+                     codec.dumps(envelope.metadata), sent_at]
+        received = Received(envelope=envelope, message=message, durable=durable.name, delivery=delivery)
+        try:
+            try:
+                _with_inbox_row(inbox_row, lambda: handler(received), savepoint=savepoint)
+            except Rejected as rejected:
+                if not savepoint:
+                    raise
+                _with_inbox_row(inbox_row, rejected.answer, savepoint=savepoint)
+        except DuplicateDelivery:
+            if not savepoint:
+                raise
+            return Outcome.DUPLICATE
     return Outcome.HANDLED
+
+
+def _with_inbox_row(inbox_row: list[Any], body: Callable[[], None], *, savepoint: bool) -> None:
+    with transactions.message(savepoint=savepoint):
+        store.write(_INBOX, inbox_row, _duplicate_delivery)
+        body()
 
 
 def _span_attributes(durable: Durable, envelope: Envelope, delivery: int) -> dict[str, Any]:

@@ -4,7 +4,8 @@ An app defines a ``Saga`` (name, reply channel, numbered ``Step``s), registers i
 its own transactions with ``start`` and declares a durable on the reply channel whose handlers are
 ``handle_reply`` (``declare_replies`` does both the names and the declaration). Instances live in
 ``eventstore_sagainstance``; every update checks and bumps the row version, so a reply that lost a race
-rolls back with ``ConcurrencyError`` and is redelivered. ``check_timeouts`` re-sends or gives up on
+rolls back with ``ConcurrencyError`` (``VersionConflict``, at its commit: the checked update is deferred) and
+is redelivered. ``check_timeouts`` re-sends or gives up on
 commands that got no reply; ``retry_current_step`` is the operator's way out of ``failed``.
 """
 
@@ -16,14 +17,14 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from eventstore import codec, context, messaging, rows, store
 from eventstore.commands import SagaHeaders, send_command
 from eventstore.contracts import Failure
-from eventstore.errors import ConcurrencyError, DomainError
+from eventstore.errors import DomainError, VersionConflict
 from eventstore.models import SagaInstance
 
 logger = logging.getLogger("mallbots.sagas")
@@ -169,7 +170,12 @@ def _send(saga: Saga, saga_id: str, move: _Move) -> None:
 
 def _apply(saga: Saga, row: SagaInstance, data: SagaData, move: _Move, *, now: datetime,
            resends: int = 0) -> None:
-    """Store ``move`` if the row still has the version it was read with (else ``ConcurrencyError``), then send."""
+    """Store ``move`` if the row still has the version it was read with, then send.
+
+    The update is deferred with its version check (``_update_if_version``): when another transaction changed
+    the row meanwhile, the transaction fails with ``VersionConflict`` (a ``ConcurrencyError``) at its next
+    statement or its commit, and rolls back.
+    """
     changes = {
         "data": dict(data), "step": move.step, "compensating": move.compensating, "status": move.status,
         "resends": resends, "step_sent_at": now if move.command is not None else row.step_sent_at,
@@ -177,8 +183,7 @@ def _apply(saga: Saga, row: SagaInstance, data: SagaData, move: _Move, *, now: d
     }
     if move.last_error is not None:
         changes["last_error"] = move.last_error
-    if _update_if_version(row, changes) != 1:
-        raise ConcurrencyError("saga")
+    _update_if_version(row, changes)
     for name, value in changes.items():
         setattr(row, name, value)
     if move.command is not None:
@@ -190,14 +195,20 @@ def _apply(saga: Saga, row: SagaInstance, data: SagaData, move: _Move, *, now: d
 _TABLE = SagaInstance._meta.db_table
 
 
-def _update_if_version(row: SagaInstance, changes: dict[str, Any]) -> int:
-    """``UPDATE`` the instance with ``changes`` where it still has ``row.version``; the number of rows changed."""
+def _update_if_version(row: SagaInstance, changes: dict[str, Any]) -> None:
+    """``UPDATE`` the instance with ``changes`` where it still has ``row.version``, deferred (``store.write``);
+    the server checks that it changed one row (``eventstore_expect_rows``, migration 0005) and fails the
+    transaction otherwise, which surfaces as ``VersionConflict("saga")``."""
     params = [codec.dumps(value) if name == "data" else value for name, value in changes.items()]
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_TABLE} SET " + ", ".join(f"{name} = %s::jsonb" if name == "data" else f"{name} = %s"
-                                                           for name in changes)
-                       + " WHERE id = %s AND version = %s", [*params, row.pk, row.version])
-        return cursor.rowcount
+    update = (f"UPDATE {_TABLE} SET " + ", ".join(f"{name} = %s::jsonb" if name == "data" else f"{name} = %s"
+                                                  for name in changes)
+              + " WHERE id = %s AND version = %s RETURNING 1")
+    store.write(f"WITH changed AS ({update}) SELECT eventstore_expect_rows((SELECT count(*) FROM changed), 1, 'saga')",
+                [*params, row.pk, row.version], _saga_conflict)
+
+
+def _saga_conflict(exc: Exception) -> Exception | None:
+    return VersionConflict("saga") if "eventstore_version_conflict" in str(exc) else None
 
 
 _INSERT = (f"INSERT INTO {_TABLE} (saga_name, saga_id, data, step, compensating, status, last_error, resends,"
@@ -251,7 +262,8 @@ def handle_reply(received: messaging.Received) -> None:
 
     Ignores replies for unknown sagas or instances, finished instances and late replies (step or direction
     differ). Runs the step's reply handler for the reply's name, then moves on by the outcome. Raises
-    ``ConcurrencyError`` when the instance changed since it was read (the reply is redelivered).
+    ``ConcurrencyError`` when the instance changed since it was read (at the commit at the latest; the reply is
+    redelivered).
     """
     metadata = received.metadata
     saga = _sagas.get(str(metadata.get("REPLY_SAGA_NAME", "")))

@@ -3,8 +3,8 @@
 A service function opens ``use_case()``. Called on its own (a REST command, the admin, a task) that is
 its transaction. Called by a message handler it runs inside the message's transaction
 (``message()``, opened by ``messaging.handle``), where a savepoint would only cost two round trips:
-any error there rolls the whole message back, and ``command_handler`` keeps its own savepoint so a
-business rejection can still commit its Failure reply.
+any error there rolls the whole message back, and a business rejection commits its Failure reply in a
+transaction of its own (``messaging.Rejected``).
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from eventstore import messaging, transactions
-from eventstore.commands import SagaHeaders, send_command
+from eventstore.commands import SagaHeaders, command_handler, send_command
+from eventstore.errors import DomainError
 from eventstore.envelope import MalformedMessage
 from eventstore.models import InboxMessage, OutboxMessage
 from eventstore.repository import Repository
 from eventstore.testing import capture_outbox, deliver_all, envelope_of
+from eventstore.tests.test_backend import sent
 from toyapp.consumers import CheckTitle
 from toyapp.domain import Counter
 from toyapp.models import Fault, Tally
@@ -53,6 +55,40 @@ def test_redelivered_message_is_recognised_by_the_inbox_and_has_no_second_effect
     assert messaging.handle(durable, envelope, delivery=2) is messaging.Outcome.DUPLICATE
     assert Tally.objects.get(counter_id=counter.id).total == 5
     assert InboxMessage.objects.filter(consumer="toy-counters").count() == 1
+
+
+def test_the_inbox_row_travels_with_the_handlers_first_statement():
+    given_counter_with_increments(5)
+    durable = messaging.get_durable("toy-counters")
+    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CounterIncremented"))
+    with sent() as messages:
+        assert messaging.handle(durable, envelope) is messaging.Outcome.HANDLED
+    queries = [text for kind, text in messages if kind == "Query"]
+    with_inbox = [text for text in queries if "INSERT INTO eventstore_inbox" in text]
+    assert len(with_inbox) == 1
+    assert with_inbox[0].index("INSERT INTO eventstore_inbox") < with_inbox[0].index("toyapp_fault")
+
+
+def test_a_duplicate_found_at_commit_rolls_back_the_handlers_writes():
+    counter = given_counter_with_increments(2)
+    durable = messaging.get_durable("toy-counters")
+    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CounterOpened"))
+    assert messaging.handle(durable, envelope) is messaging.Outcome.HANDLED
+    before = list(OutboxMessage.objects.values_list("name", flat=True))
+    assert messaging.handle(durable, envelope, delivery=2) is messaging.Outcome.DUPLICATE
+    assert list(OutboxMessage.objects.values_list("name", flat=True)) == before
+    assert InboxMessage.objects.filter(consumer="toy-counters", name="toyapi.CounterOpened").count() == 1
+    assert Tally.objects.filter(counter_id=counter.id).count() <= 1
+
+
+def test_a_duplicate_inside_a_batch_transaction_dooms_the_batch():
+    given_counter_with_increments(3)
+    durable = messaging.get_durable("toy-counters")
+    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CounterIncremented"))
+    assert messaging.handle(durable, envelope) is messaging.Outcome.HANDLED
+    with pytest.raises(messaging.DuplicateDelivery):
+        with transaction.atomic():
+            messaging.handle(durable, envelope, delivery=1, savepoint=False)
 
 
 def test_unhandled_names_are_skipped_without_an_inbox_row():
@@ -115,6 +151,51 @@ def test_business_rejection_becomes_failure_reply_and_rolls_back_handler_writes(
     assert (reply.name, reply.payload) == ("am.Failure", {"message": "the title cannot be blank"})
     assert reply.metadata["REPLY_OUTCOME"] == "FAILURE"
     assert not Tally.objects.exists()
+
+
+def test_a_rejected_command_commits_its_inbox_row_and_failure_reply_without_what_it_wrote_before(monkeypatch):
+    @command_handler
+    def write_then_refuse(received):
+        Tally.objects.create(counter_id="written-before-the-refusal")
+        raise DomainError("refused after writing")
+
+    durable = messaging.get_durable("toy-commands")
+    monkeypatch.setitem(durable.handlers, "toyapi.CheckTitle", write_then_refuse)
+    with transaction.atomic():
+        send_command(CheckTitle(title="x"), reply_channel="mallbots.toy.replies", saga=saga_headers())
+    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CheckTitle"))
+    with capture_outbox() as captured:
+        assert messaging.handle(durable, envelope) is messaging.Outcome.HANDLED
+    assert [(m.name, m.payload) for m in captured.messages] == [("am.Failure", {"message": "refused after writing"})]
+    assert not Tally.objects.exists()
+    assert InboxMessage.objects.filter(consumer="toy-commands").count() == 1
+    assert messaging.handle(durable, envelope, delivery=2) is messaging.Outcome.DUPLICATE
+
+
+def test_a_rejection_inside_a_batch_transaction_dooms_the_batch():
+    with transaction.atomic():
+        send_command(CheckTitle(title=" "), reply_channel="mallbots.toy.replies", saga=saga_headers())
+    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CheckTitle"))
+    with pytest.raises(messaging.Rejected), transaction.atomic():
+        messaging.handle(messaging.get_durable("toy-commands"), envelope, savepoint=False)
+
+
+def test_a_command_that_succeeds_takes_no_savepoint_of_its_own(monkeypatch):
+    @command_handler
+    def count(received):
+        Tally.objects.count()
+
+    durable = messaging.get_durable("toy-commands")
+    monkeypatch.setitem(durable.handlers, "toyapi.CheckTitle", count)
+    with transaction.atomic():
+        send_command(CheckTitle(title="hello"), reply_channel="mallbots.toy.replies", saga=saga_headers())
+    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CheckTitle"))
+    with sent() as messages:
+        assert messaging.handle(durable, envelope) is messaging.Outcome.HANDLED
+    texts = [text for kind, text in messages if kind == "Query"]
+    savepoints = sum(text.count("SAVEPOINT ") - text.count("RELEASE SAVEPOINT ") for text in texts)
+    assert savepoints == 1  # the message's transaction, nested in the test's
+    assert any("INSERT INTO eventstore_inbox" in text and "toyapp_tally" in text for text in texts)
 
 
 def test_command_without_reply_channel_is_executed_without_reply():

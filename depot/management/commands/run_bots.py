@@ -12,6 +12,7 @@ from access.tokens import issue_token, revoke_bot_tokens
 from depot import services
 from depot.models import Bot
 from depot.simulator import Pacing, SimulatedBot, run_bots
+from eventstore import loop
 
 NAME_PREFIX = "sim-bot-"
 
@@ -43,12 +44,12 @@ class Command(BaseCommand):
         pacing = Pacing(poll=settings.BOT_SIM_POLL_SECONDS, travel=settings.BOT_SIM_TRAVEL_SECONDS,
                         pick=settings.BOT_SIM_PICK_SECONDS, unavailable_rate=settings.BOT_SIM_UNAVAILABLE_RATE)
         self.stdout.write(f"{len(bots)} simulated bot(s) on {base_url}: {', '.join(b.name for b in bots)}")
-        asyncio.run(self._run(bots, base_url, pacing))
+        loop.run(self._run(bots, base_url, pacing))
 
     async def _run(self, bots, base_url, pacing) -> None:
         stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
+        running = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stopping.set)
+            running.add_signal_handler(sig, stopping.set)
         completed = await run_bots(bots, base_url, pacing, stopping)
         self.stdout.write(f"bots stopped after {completed} completed list(s)")

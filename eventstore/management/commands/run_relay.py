@@ -1,11 +1,9 @@
 """Run the outbox relay until SIGTERM/SIGINT (architecture.md §7); see ``eventstore.relay``."""
 
-import asyncio
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from eventstore import process_metrics
+from eventstore import loop, process_metrics
 from eventstore.relay import Relay
 
 
@@ -14,4 +12,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         process_metrics.serve(settings.METRICS_PORT)
-        asyncio.run(Relay().run())
+        loop.run(Relay().run())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from busywork import MIX, issue_busywork_token, run_load
+from eventstore import loop
 
 
 def parse_mix(text: str) -> dict[str, float]:
@@ -56,7 +56,7 @@ class Command(BaseCommand):
         self.stderr.write(f"busywork against {base_url}: {clients} clients for {duration:g} s, "
                           + (f"{rate:g} actions/s" if rate else "unpaced"))
         try:
-            summary = asyncio.run(run_load(
+            summary = loop.run(run_load(
                 base_url, token, clients=clients, duration=duration, rate=rate, seed=seed,
                 mix=parse_mix(mix) if mix else None, progress=self.stderr.write, progress_every=progress_every,
                 handle_signals=True))
