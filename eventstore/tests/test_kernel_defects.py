@@ -30,29 +30,30 @@ def test_defect_3_a_deferred_write_in_a_transaction_marked_for_rollback_raises_i
 
 
 @pytest.mark.django_db(transaction=True)
-def test_defect_3_a_business_rejection_whose_savepoint_rollback_fails_is_retried_not_acked_without_reply():
+def test_defect_3_a_business_rejection_whose_rollback_fails_still_commits_exactly_one_failure_reply():
+    """Rejections no longer roll back to a savepoint (ADR 28): the message's transaction rolls back and the
+    Failure reply commits in a new one. A rollback that fails drops the connection (the server then aborts
+    the transaction); the reply's transaction opens a new one."""
     with transaction.atomic():
         send_command(CheckTitle(title="  "), reply_channel="mallbots.toy.replies")
     command = envelope_of(OutboxMessage.objects.get(name="toyapi.CheckTitle"))
     durable = messaging.get_durable("toy-commands")
-    real_rollback = connection.savepoint_rollback
+    real_rollback = connection.rollback
     failures = []
 
-    def rollback_fails_once(sid):
+    def rollback_fails_once():
         if not failures:
-            failures.append(sid)
+            failures.append(True)
             raise OperationalError("server closed the connection unexpectedly")
-        return real_rollback(sid)
+        return real_rollback()
 
-    with mock.patch.object(connection, "savepoint_rollback", side_effect=rollback_fails_once):
-        with pytest.raises(TransactionManagementError):
-            messaging.handle(durable, command)
+    with mock.patch.object(connection, "rollback", side_effect=rollback_fails_once):
+        assert messaging.handle(durable, command) is messaging.Outcome.HANDLED
 
     assert failures
-    assert not InboxMessage.objects.filter(message_id=command.id).exists()
-    assert not OutboxMessage.objects.filter(name="am.Failure").exists()
-    assert messaging.handle(durable, command) is messaging.Outcome.HANDLED
+    assert InboxMessage.objects.filter(message_id=command.id).count() == 1
     assert OutboxMessage.objects.filter(name="am.Failure").count() == 1
+    assert messaging.handle(durable, command) is messaging.Outcome.DUPLICATE
 
 
 def _timed_out() -> timezone.datetime:
