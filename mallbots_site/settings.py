@@ -188,6 +188,9 @@ WEB_HOST = env.str("WEB_HOST", default="127.0.0.1")
 WEB_PORT = env.int("WEB_PORT", default=8080)
 WEB_WORKERS = env.int("WEB_WORKERS", default=2)
 WEB_THREADS = env.int("WEB_THREADS", default=4)
+# Garbage collector of every process (ADR 28): the youngest generation is collected after this many
+# allocations (Python's default 700; 0 keeps Python's settings and does not freeze start-up objects).
+GC_THRESHOLD = env.int("GC_THRESHOLD", default=50_000)
 SHUTDOWN_TIMEOUT_SECONDS = env.int("SHUTDOWN_TIMEOUT_SECONDS", default=30)
 
 RELAY_BATCH_SIZE = env.int("RELAY_BATCH_SIZE", default=100)
