@@ -317,7 +317,8 @@ def _busywork(ctx: core.Context, system: System) -> list[core.Figure]:
               f"{summary.checkouts_per_second:.1f} checkouts/s, {summary.approved} approved, {summary.rejected} "
               f"rejected ({summary.rejected_expected} short-paid), {summary.unresolved} unresolved, checkout → "
               f"approved p50 {_ms(summary.latency(50))} p99 {_ms(summary.latency(99))}, "
-              f"{summary.error_count - summary.server_errors} other errors")
+              f"{summary.error_count - summary.server_errors} other errors"
+              + "".join(f"; {count}× {kind}" for kind, count in summary.errors.items() if not kind.startswith("5")))
     return [
         core.measured("busywork_server_errors", [summary.server_errors], "5xx", at_most=0,
                       note=detail + (f"; {server_kinds}" if server_kinds else "")),
