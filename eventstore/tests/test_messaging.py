@@ -153,17 +153,21 @@ def test_business_rejection_becomes_failure_reply_and_rolls_back_handler_writes(
     assert not Tally.objects.exists()
 
 
+def given_a_command_for(monkeypatch, fn):
+    """A ``toyapi.CheckTitle`` in the outbox, handled by ``@command_handler fn`` for this test only."""
+    durable = messaging.get_durable("toy-commands")
+    monkeypatch.setitem(durable.handlers, "toyapi.CheckTitle", command_handler(fn))
+    with transaction.atomic():
+        send_command(CheckTitle(title="x"), reply_channel="mallbots.toy.replies", saga=saga_headers())
+    return durable, envelope_of(OutboxMessage.objects.get(name="toyapi.CheckTitle"))
+
+
 def test_a_rejected_command_commits_its_inbox_row_and_failure_reply_without_what_it_wrote_before(monkeypatch):
-    @command_handler
     def write_then_refuse(received):
         Tally.objects.create(counter_id="written-before-the-refusal")
         raise DomainError("refused after writing")
 
-    durable = messaging.get_durable("toy-commands")
-    monkeypatch.setitem(durable.handlers, "toyapi.CheckTitle", write_then_refuse)
-    with transaction.atomic():
-        send_command(CheckTitle(title="x"), reply_channel="mallbots.toy.replies", saga=saga_headers())
-    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CheckTitle"))
+    durable, envelope = given_a_command_for(monkeypatch, write_then_refuse)
     with capture_outbox() as captured:
         assert messaging.handle(durable, envelope) is messaging.Outcome.HANDLED
     assert [(m.name, m.payload) for m in captured.messages] == [("am.Failure", {"message": "refused after writing"})]
@@ -181,15 +185,10 @@ def test_a_rejection_inside_a_batch_transaction_dooms_the_batch():
 
 
 def test_a_command_that_succeeds_takes_no_savepoint_of_its_own(monkeypatch):
-    @command_handler
     def count(received):
         Tally.objects.count()
 
-    durable = messaging.get_durable("toy-commands")
-    monkeypatch.setitem(durable.handlers, "toyapi.CheckTitle", count)
-    with transaction.atomic():
-        send_command(CheckTitle(title="hello"), reply_channel="mallbots.toy.replies", saga=saga_headers())
-    envelope = envelope_of(OutboxMessage.objects.get(name="toyapi.CheckTitle"))
+    durable, envelope = given_a_command_for(monkeypatch, count)
     with sent() as messages:
         assert messaging.handle(durable, envelope) is messaging.Outcome.HANDLED
     texts = [text for kind, text in messages if kind == "Query"]
