@@ -137,7 +137,7 @@ class DurableWorker:
         sequence = msg.metadata.sequence.stream
         delivery = max(1, msg.metadata.num_delivered - self.outage_deliveries.get(sequence, 0))
         message_id = (msg.headers or {}).get("Nats-Msg-Id") or f"{msg.metadata.stream}-seq-{sequence}"
-        return Delivered(msg.data, delivery, msg.subject, message_id)
+        return Delivered.parsed(msg.data, delivery, msg.subject, message_id)
 
     async def _settle(self, messages: Iterable, action: str, delay: float) -> None:
         for msg in messages:

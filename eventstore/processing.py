@@ -53,12 +53,26 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Delivered:
-    """One fetched message as the worker thread sees it."""
+    """One fetched message as the worker thread sees it; ``envelope`` is ``data`` parsed once by whoever
+    fetched it (``None``: not parsed yet, or it does not parse)."""
 
     data: bytes
     delivery: int
     subject: str = ""
     message_id: str = ""
+    envelope: Envelope | None = None
+
+    @classmethod
+    def parsed(cls, data: bytes, delivery: int, subject: str = "", message_id: str = "") -> "Delivered":
+        try:
+            envelope = Envelope.from_json(data)
+        except MalformedMessage:
+            envelope = None
+        return cls(data, delivery, subject, message_id, envelope)
+
+    def open(self) -> Envelope:
+        """The envelope; raises ``MalformedMessage`` when ``data`` is not one."""
+        return self.envelope if self.envelope is not None else Envelope.from_json(self.data)
 
 
 STOPPING = Verdict("nak", "stopping")
@@ -85,17 +99,18 @@ def database_answers() -> bool:
 
 
 def process(durable: messaging.Durable, data: bytes, *, delivery: int, subject: str = "",
-            message_id: str = "") -> Verdict:
+            message_id: str = "", parsed: Envelope | None = None) -> Verdict:
     """Handle one delivered message in the calling (worker) thread; return what to tell the broker.
 
     ``delivery`` is the delivery count that counts towards ``CONSUMER_MAX_DELIVER``. ``message_id`` names
     an unparseable message in its dead letter (the ``Nats-Msg-Id`` header or the stream sequence).
+    ``parsed`` is ``data`` already parsed (``Delivered.envelope``).
     """
     started = time.monotonic()
     envelope: Envelope | None = None
     try:
         close_old_connections()
-        envelope = Envelope.from_json(data)
+        envelope = parsed if parsed is not None else Envelope.from_json(data)
         verdict = _decide(durable, envelope, delivery)
     except MalformedMessage as exc:
         verdict = _dead_letter(durable, envelope, data, subject, message_id, delivery, exc)
@@ -134,7 +149,7 @@ def process_batch(durable: messaging.Durable, batch: list[Delivered], *,
             verdicts.append(STOPPING)
         else:
             verdicts.append(process(durable, item.data, delivery=item.delivery, subject=item.subject,
-                                    message_id=item.message_id))
+                                    message_id=item.message_id, parsed=item.envelope))
     return verdicts
 
 
@@ -146,7 +161,7 @@ def skipped(durable: messaging.Durable, batch: list[Delivered]) -> list[Verdict]
     envelopes = []
     for item in batch:
         try:
-            envelope = Envelope.from_json(item.data)
+            envelope = item.open()
         except MalformedMessage:
             return None
         if envelope.name in durable.handlers:
@@ -163,7 +178,7 @@ def _together(durable: messaging.Durable, batch: list[Delivered]) -> list[Verdic
         return None
     started = time.monotonic()
     try:
-        envelopes = [Envelope.from_json(item.data) for item in batch]
+        envelopes = [item.open() for item in batch]
     except MalformedMessage:
         return None
     try:

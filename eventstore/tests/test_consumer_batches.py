@@ -43,6 +43,16 @@ def test_given_first_deliveries_when_processed_as_a_batch_then_they_share_one_tr
     assert len({inbox.received_at for inbox in inbox_of(*envelopes)}) == 1
 
 
+@pytest.mark.parametrize("count", [1, 2])
+def test_given_deliveries_parsed_by_the_runner_then_the_worker_does_not_parse_them_again(count, monkeypatch):
+    counter_id, envelopes = increments(*range(1, count + 1))
+    batch = [Delivered.parsed(e.to_json(), 1, e.subject, e.id) for e in envelopes]
+    monkeypatch.setattr(Envelope, "from_json", classmethod(lambda cls, data: pytest.fail("parsed twice")))
+
+    assert process_batch(durable(), batch) == [HANDLED] * count
+    assert tally(counter_id).handled == count
+
+
 def test_given_an_already_handled_message_in_a_batch_then_it_is_a_duplicate_without_a_second_effect():
     counter_id, (first, second) = increments(1, 2)
     process_batch(durable(), delivered(first))
