@@ -93,7 +93,6 @@ _INBOX = (
     "INSERT INTO eventstore_inbox (consumer, message_id, name, subject, payload, metadata, sent_at, received_at)"
     " VALUES (%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, now())"
 )
-_INBOX_KEY = "eventstore_inbox_consumer_message"
 
 
 class DuplicateDelivery(DatabaseError):
@@ -104,8 +103,7 @@ class DuplicateDelivery(DatabaseError):
     """
 
 
-def _duplicate_delivery(exc: Exception) -> Exception | None:
-    return DuplicateDelivery(str(exc)) if _INBOX_KEY in str(exc) else None
+_DUPLICATE_DELIVERY = store.raising("eventstore_inbox_consumer_message", DuplicateDelivery)
 
 
 class Rejected(Exception):
@@ -168,7 +166,7 @@ def handle(durable: Durable, envelope: Envelope, *, delivery: int = 1, savepoint
 
 def _with_inbox_row(inbox_row: list[Any], body: Callable[[], None], *, savepoint: bool) -> None:
     with transactions.message(savepoint=savepoint):
-        store.write(_INBOX, inbox_row, _duplicate_delivery)
+        store.write(_INBOX, inbox_row, _DUPLICATE_DELIVERY)
         body()
 
 

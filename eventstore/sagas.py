@@ -204,11 +204,10 @@ def _update_if_version(row: SagaInstance, changes: dict[str, Any]) -> None:
                                                   for name in changes)
               + " WHERE id = %s AND version = %s RETURNING 1")
     store.write(f"WITH changed AS ({update}) SELECT eventstore_expect_rows((SELECT count(*) FROM changed), 1, 'saga')",
-                [*params, row.pk, row.version], _saga_conflict)
+                [*params, row.pk, row.version], _SAGA_CONFLICT)
 
 
-def _saga_conflict(exc: Exception) -> Exception | None:
-    return VersionConflict("saga") if "eventstore_version_conflict" in str(exc) else None
+_SAGA_CONFLICT = store.raising("eventstore_version_conflict", lambda: VersionConflict("saga"))
 
 
 _INSERT = (f"INSERT INTO {_TABLE} (saga_name, saga_id, data, step, compensating, status, last_error, resends,"

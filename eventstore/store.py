@@ -80,7 +80,8 @@ def append(stream_type: str, stream_id: str, expected_version: int, events: Iter
         rows.append(row)
         params += [row.event_id, stream_type, stream_id, row.version, row.name, row.event_version,
                    codec.dumps(row.payload), metadata_json, occurred_at]
-    write(_INSERT_PREFIX + ", ".join([_ROW] * len(rows)), params, _version_conflict(thing))
+    write(_INSERT_PREFIX + ", ".join([_ROW] * len(rows)), params,
+          raising("eventstore_event_stream_version", lambda: VersionConflict(thing)))
     return rows
 
 
@@ -88,11 +89,10 @@ Translate = Callable[[Exception], Exception | None]
 """Maps a write's database error to the caller's exception, or ``None`` to keep the error as raised."""
 
 
-def _version_conflict(thing: str) -> Translate:
-    def translate(exc: Exception) -> Exception | None:
-        return VersionConflict(thing) if "eventstore_event_stream_version" in str(exc) else None
-
-    return translate
+def raising(marker: str, error: Callable[[], Exception]) -> Translate:
+    """A ``Translate`` turning a database error whose text names ``marker`` (a constraint, the text of a raised
+    exception) into ``error()``, and keeping any other error as raised."""
+    return lambda exc: error() if marker in str(exc) else None
 
 
 def write(sql: str, params: list[Any], translate: Translate | None = None) -> None:
