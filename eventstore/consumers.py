@@ -29,7 +29,7 @@ from eventstore.processing import DATABASE_DOWN, Delivered, database_answers, pr
 
 logger = logging.getLogger("mallbots.consumers")
 
-FETCH_TIMEOUT_SECONDS = 1.0
+FETCH_TIMEOUT_SECONDS = 5.0
 BACKLOG_FETCH_TIMEOUT_SECONDS = 0.01
 FIRST_RETRY_PAUSE_SECONDS = 0.5
 MAX_RETRY_PAUSE_SECONDS = 10.0
@@ -59,6 +59,8 @@ class DurableWorker:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=durable.name)
         self.subscription = None
         self.outage_deliveries: dict[int, int] = {}
+        self.task: asyncio.Task | None = None
+        self.waiting = False
 
     async def in_thread(self, fn, *args, **kwargs):
         loop = asyncio.get_running_loop()
@@ -70,7 +72,8 @@ class DurableWorker:
         Idle, it pulls one message at a time: a lingering pull for a batch of N is answered only when N
         messages arrived or the request expired, which would delay every hop of a message chain. Each
         message tells how many more the durable has pending; while some are, it pulls that many (at most
-        ``CONSUMER_FETCH_BATCH``), which the server answers at once from what is stored.
+        ``CONSUMER_FETCH_BATCH``), which the server answers at once from what is stored. An idle pull lasts
+        ``FETCH_TIMEOUT_SECONDS``; stopping cancels it (``interrupt``) rather than waiting for it to expire.
         """
         backoff = Backoff(MAX_RETRY_PAUSE_SECONDS, first=FIRST_RETRY_PAUSE_SECONDS)
         pending = 0
@@ -83,16 +86,21 @@ class DurableWorker:
                     self.subscription = await self.runner.subscribe(self.durable)
                 batch, timeout = ((min(pending, settings.CONSUMER_FETCH_BATCH), BACKLOG_FETCH_TIMEOUT_SECONDS)
                                   if pending else (1, FETCH_TIMEOUT_SECONDS))
+                self.waiting = True
                 try:
                     messages = await self.subscription.fetch(batch, timeout=timeout)
                 except asyncio.TimeoutError:
                     backoff.reset()
                     pending = 0
                     continue
+                finally:
+                    self.waiting = False
                 backoff.reset()
                 pending = messages[-1].metadata.num_pending if messages else 0
                 await self.handle_batch(messages)
             except asyncio.CancelledError:
+                if self.runner.stopping.is_set():
+                    return
                 raise
             except Exception as exc:  # noqa: BLE001 - broker errors never stop the runner
                 pause = backoff.next()
@@ -100,6 +108,12 @@ class DurableWorker:
                                type(exc).__name__, exc, pause)
                 await self.drop_subscription()
                 await self.runner.sleep(pause)
+
+    def interrupt(self) -> None:
+        """Cancel the pull this worker waits on, if it waits on one (stopping). A message the server delivered
+        to a cancelled pull is redelivered after the ack wait, as after a crash."""
+        if self.waiting and self.task is not None:
+            self.task.cancel()
 
     async def drop_subscription(self) -> None:
         subscription, self.subscription = self.subscription, None
@@ -191,11 +205,14 @@ class Runner:
         self.js: Any = None
         self._stream_ready = False
         self._stream_lock = asyncio.Lock()
+        self.workers: list[DurableWorker] = []
 
     def stop(self) -> None:
         if not self.stopping.is_set():
             logger.info("stopping: finishing in-flight messages")
         self.stopping.set()
+        for worker in self.workers:
+            worker.interrupt()
 
     async def sleep(self, seconds: float) -> None:
         try:
@@ -255,9 +272,12 @@ class Runner:
         await self.connect()
         if self.client is None:
             return 0
-        workers = [DurableWorker(self, durable) for durable in self.durables]
+        workers = self.workers = [DurableWorker(self, durable) for durable in self.durables]
         logger.info("consumers started: %s", ", ".join(d.name for d in self.durables) or "(none declared)")
-        tasks = [asyncio.create_task(worker.run(), name=worker.durable.name) for worker in workers]
+        tasks = []
+        for worker in workers:
+            worker.task = asyncio.create_task(worker.run(), name=worker.durable.name)
+            tasks.append(worker.task)
         await self.stopping.wait()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.drain(workers)

@@ -7,7 +7,9 @@ model) and returns the row as the ORM would: a model instance from ``Model.from_
 ``from_db_value`` applied (JSON fields decoded with their own decoder). ``exists`` and ``value`` are the
 same for ``.exists()`` and ``.values_list(col, flat=True).first()``, ``all`` for an ordered ``filter()``.
 
-Only for reads whose condition is a fixed SQL text; anything composed at run time stays a queryset.
+Only for reads whose condition is a fixed SQL text; anything composed at run time stays a queryset. Such a
+read is sent as a prepared statement when nothing waits to go with it (``fetch_prepared``: the server plans it
+once per connection, ADR 29); behind a pending ``BEGIN`` or deferred write it travels with them as text.
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ def _instance(model: type[models.Model], names: tuple[str, ...], converters, row
     return model.from_db(connection.alias, names, row)
 
 
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
+    fetch_prepared = getattr(connection, "fetch_prepared", None)
+    if fetch_prepared is not None and not connection.has_pending:
+        return fetch_prepared(sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def first(model: type[models.Model], where: str, params: Sequence[Any], *, order_by: str = "",
           for_update: bool = False):
     """The first row of ``model`` matching ``where`` (``ORDER BY order_by`` if given), or ``None``.
@@ -46,33 +57,26 @@ def first(model: type[models.Model], where: str, params: Sequence[Any], *, order
     select, names, converters = _columns(model)
     sql = f"{select} WHERE {where}" + (f" ORDER BY {order_by}" if order_by else "") + " LIMIT 1" + (
         " FOR UPDATE" if for_update else "")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
-        row = cursor.fetchone()
-    return None if row is None else _instance(model, names, converters, row)
+    found = _fetch(sql, list(params))
+    return _instance(model, names, converters, found[0]) if found else None
 
 
 def all(model: type[models.Model], where: str, params: Sequence[Any], *, order_by: str) -> list:
     """Every row of ``model`` matching ``where`` in ``ORDER BY order_by`` order, as model instances."""
     select, names, converters = _columns(model)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{select} WHERE {where} ORDER BY {order_by}", list(params))
-        return [_instance(model, names, converters, row) for row in cursor.fetchall()]
+    return [_instance(model, names, converters, row)
+            for row in _fetch(f"{select} WHERE {where} ORDER BY {order_by}", list(params))]
 
 
 def exists(model: type[models.Model], where: str, params: Sequence[Any]) -> bool:
     """Whether a row of ``model`` matches ``where``."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where} LIMIT 1",
-                       list(params))
-        return cursor.fetchone() is not None
+    return bool(_fetch(f"SELECT 1 FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where} LIMIT 1",
+                       list(params)))
 
 
 def value(model: type[models.Model], column: str, where: str, params: Sequence[Any], *, order_by: str = "") -> Any:
     """One column of the first row matching ``where`` (``ORDER BY order_by`` if given; raw, no
     ``from_db_value``), or ``None``."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where}"
-                       + (f" ORDER BY {order_by}" if order_by else "") + " LIMIT 1", list(params))
-        row = cursor.fetchone()
-    return row[0] if row else None
+    found = _fetch(f"SELECT {column} FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where}"
+                   + (f" ORDER BY {order_by}" if order_by else "") + " LIMIT 1", list(params))
+    return found[0][0] if found else None

@@ -233,6 +233,22 @@ def start(saga: Saga, saga_id: str, data: Mapping[str, Any]) -> None:
         _send(saga, saga_id, move)
 
 
+_AMEND = (f"UPDATE {_TABLE} SET data = data || %s::jsonb, version = version + 1, updated_at = %s"
+          f" WHERE saga_name = %s AND saga_id = %s AND status IN ('{RUNNING}', '{COMPENSATING}')")
+
+
+def amend(saga: Saga, saga_id: str, changes: Mapping[str, Any]) -> None:
+    """Merge ``changes`` into the data of the instance if it is running or compensating; otherwise nothing.
+
+    Precondition: inside the caller's ``transaction.atomic()``. The update is deferred (``store.write``) and
+    raises the instance's version: a reply that read the instance before and commits after fails its version
+    check (``VersionConflict``) and is redelivered, and then reads the amended data. For what the saga's own
+    hooks must know from another aggregate without reading it on every reply (rule 5's cancellation).
+    """
+    store.require_transaction()
+    store.write(_AMEND, [codec.dumps(dict(changes)), timezone.now(), saga.name, saga_id])
+
+
 def _after_success(saga: Saga, row: SagaInstance, data: SagaData) -> _Move:
     if row.compensating:
         return _compensate_from(saga, data, row.step - 1)

@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The admin's flash messages live in its session: the default (a signed cookie first) builds a signer on every
+# request, API requests included, that never show a message.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 ROOT_URLCONF = "mallbots_site.urls"
 APPEND_SLASH = False
 # The largest body the API reads (ADR 20): 413 beyond it. The largest valid request (an order of 100 items
@@ -118,6 +121,11 @@ if DATABASE_POOL_MAX_SIZE > 0:
         "min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=300)
+# Prepared statements for the fixed reads of every request (``fetch_prepared``: the bearer token, ADR 29). Django's
+# own cursors bind client-side and never prepare. Behind a pooler in transaction mode they need PgBouncer
+# 1.21+ with max_prepared_statements, or DATABASE_PREPARED_STATEMENTS=false.
+if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="test_mallbots")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

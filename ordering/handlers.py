@@ -7,7 +7,7 @@ from eventstore import codec, outbox, store
 from eventstore.commands import command_handler
 from eventstore.registry import handles, projection
 from eventstore.repository import RecordedEvent
-from ordering import contracts, domain, models, services
+from ordering import contracts, domain, models, saga, services
 
 
 def _items(items) -> list[dict]:
@@ -69,6 +69,11 @@ def _integration_event(recorded: RecordedEvent):
          domain.OrderReadied, domain.OrderCanceled, domain.OrderCompleted)
 def publish_order_event(recorded: RecordedEvent) -> None:
     outbox.publish(_integration_event(recorded), recorded=recorded)
+
+
+@handles(domain.OrderCanceled)
+def note_cancellation_for_saga(recorded: RecordedEvent) -> None:
+    saga.note_cancellation(recorded.aggregate)
 
 
 def on_basket_checked_out(received) -> None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from customers.contracts import AuthorizeCustomer
 from depot.contracts import (CancelShoppingListCommand, CreatedShoppingListReply, CreateShoppingListCommand,
                              CreateShoppingListItem, InitiateShoppingCommand)
-from eventstore import rows, sagas
+from eventstore import sagas
 from eventstore.schema import money
-from ordering import models
 from ordering.contracts import ApproveOrder, RejectOrder
 from ordering.domain import CANCELLED, Order
 from payments.contracts import ConfirmPayment
@@ -30,12 +29,22 @@ def _cancel_list(data: sagas.SagaData) -> CancelShoppingListCommand | None:
     return CancelShoppingListCommand(id=data["shopping_id"]) if data["shopping_id"] else None
 
 
+ORDER_CANCELLED = "order_cancelled"
+
+
 def _order_cancelled(data: sagas.SagaData) -> bool:
-    """Rule 5: the order was cancelled before the step's success took effect. An order that step 5 approved
-    (it has its shopping id) and that was cancelled after is past the saga: a bot may complete the list step 4
-    made available before the saga reads step 5's reply, and the order is then cancelled for items
-    unavailable; the depot and payments follow that cancellation themselves (ADR 26)."""
-    return rows.exists(models.Order, "id = %s AND status = %s AND shopping_id = %s", [data["order_id"], CANCELLED, ""])
+    """Rule 5: the order was cancelled before the step's success took effect (``note_cancellation``). An order
+    that step 5 approved (it has its shopping id) and that was cancelled after is past the saga: a bot may
+    complete the list step 4 made available before the saga reads step 5's reply, and the order is then
+    cancelled for items unavailable; the depot and payments follow that cancellation themselves (ADR 26)."""
+    return bool(data.get(ORDER_CANCELLED))
+
+
+def note_cancellation(order: Order) -> None:
+    """In the cancelling transaction: tell the order's saga, if it still runs, that its order was cancelled before
+    approval (``sagas.amend``: a reply it handles concurrently is redelivered and sees it; ADR 29)."""
+    if order.status == CANCELLED and not order.shopping_id:
+        sagas.amend(CREATE_ORDER, order.id, {ORDER_CANCELLED: True})
 
 
 CREATE_ORDER = sagas.Saga(

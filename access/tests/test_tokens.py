@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from access.models import ApiToken
@@ -117,3 +118,13 @@ def test_a_staff_token_with_its_user_and_roles_is_checked_in_one_query(client, d
         assert client.get("/api/toy/levels/depot-admin", **bearer(raw)).status_code == 200
     with django_assert_num_queries(1):
         assert client.get("/api/toy/levels/store-staff", **bearer(raw)).status_code == 403
+
+
+def test_the_token_read_is_a_statement_the_server_planned_once(client):
+    _, raw = issue_token("kiosk", name="prepared")
+    for _ in range(3):
+        assert client.get("/api/toy/levels/kiosk", **bearer(raw)).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans + custom_plans FROM pg_prepared_statements"
+                       " WHERE statement LIKE %s", ["%WHERE t.token_hash = $1"])
+        assert cursor.fetchall() == [(3,)]

@@ -35,7 +35,7 @@ from typing import Any, Callable, Sequence
 from django.db import DatabaseError, connections
 from django.db.backends.postgresql import base
 from django.db.backends.utils import CursorWrapper as DjangoCursorWrapper, debug_transaction
-from psycopg import ClientCursor
+from psycopg import ClientCursor, Cursor as ServerBindingCursor
 
 Translate = Callable[[DatabaseError], Exception | None]
 """As ``eventstore.store.Translate``; the backend does not import the store it serves."""
@@ -105,6 +105,27 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 logged = writes + ([statement] if statement is not None and log_statement else [])
                 duration = "%.3f" % (time.monotonic() - start)
                 self.queries_log.extend({"sql": sql, "time": duration} for sql in logged)
+
+    def fetch_prepared(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+        """The rows of a read sent as a prepared statement: the server parses and plans ``sql`` once per connection
+        and each call sends only the parameters (extended protocol, server-side binding).
+
+        For fixed reads on every request (the bearer token). What is pending goes first, as a message of its own;
+        database errors and the query log behave as for a Django cursor.
+        """
+        self.ensure_connection()
+        self.validate_no_broken_transaction()
+        self.send_pending()
+        start = time.monotonic()
+        try:
+            with self.wrap_database_errors:
+                with ServerBindingCursor(self.connection) as cursor:
+                    cursor.execute(sql, params, prepare=True)
+                    return cursor.fetchall()
+        finally:
+            if self.queries_logged:
+                self.queries_log.append({"sql": f"{sql} -- prepared, params {list(params)!r}",
+                                         "time": "%.3f" % (time.monotonic() - start)})
 
     def _start_transaction_under_autocommit(self):
         self._begin_pending = True

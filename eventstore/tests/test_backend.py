@@ -14,7 +14,7 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from psycopg import pq
 
-from eventstore import store
+from eventstore import rows, store
 from eventstore.errors import ConcurrencyError, VersionConflict
 from eventstore.models import OutboxMessage, StoredEvent
 from eventstore.repository import Repository
@@ -279,3 +279,36 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents_session_
     os.waitpid(child, 0)
     assert child_backend and int(child_backend) != parent
     assert backend_pid() == parent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fixed_read_with_nothing_pending_is_prepared_once_then_sent_as_parameters_only():
+    counter = open_counter()
+    with sent() as messages:
+        for _ in range(3):
+            assert rows.value(StoredEvent, "version", "stream_id = %s", [counter.id]) == 1
+    kinds = [kind for kind, _ in messages]
+    assert "Query" not in kinds
+    assert kinds.count("Parse") == 1 and kinds.count("Bind") == 3
+    [parse] = [text for kind, text in messages if kind == "Parse"]
+    assert "FROM \"eventstore_event\" WHERE stream_id = $1" in parse.replace('\\"', '"')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fixed_read_behind_a_pending_begin_travels_with_it_as_text():
+    counter = open_counter()
+    with sent() as messages:
+        with transaction.atomic():
+            assert rows.exists(StoredEvent, "stream_id = %s", [counter.id])
+    assert [kind for kind, _ in messages] == ["Query", "Query"]
+    assert messages[0][1].startswith("BEGIN; SELECT 1 FROM") and messages[1][1] == "COMMIT"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_read_is_logged_and_its_errors_are_djangos():
+    with CaptureQueriesContext(connection) as captured:
+        assert rows.first(StoredEvent, "stream_id = %s", ["none"]) is None
+    assert len(captured.captured_queries) == 1 and "prepared" in captured.captured_queries[0]["sql"]
+    with pytest.raises(DataError):
+        rows.first(StoredEvent, "global_position = %s", ["not a number"])
+    assert rows.first(StoredEvent, "stream_id = %s", ["none"]) is None

@@ -323,6 +323,61 @@ def test_given_a_timeout_resend_commits_while_a_reply_is_in_flight_then_the_repl
     assert saga_of(shipment_id).step == 2
 
 
+def test_amend_merges_into_a_running_instance_raising_its_version_and_leaves_a_finished_one_alone():
+    running, finished = given_shipment(), given_shipment()
+    SagaInstance.objects.filter(saga_id=finished).update(status="compensated")
+    before = {i.saga_id: i.version for i in SagaInstance.objects.all()}
+    with transaction.atomic():
+        sagas.amend(SHIPMENT, running, {"note": "cancelled at the kiosk"})
+        sagas.amend(SHIPMENT, finished, {"note": "too late"})
+    assert saga_of(running).data == {**saga_of(finished).data, "note": "cancelled at the kiosk"}
+    assert (saga_of(running).version, saga_of(finished).version) == (before[running] + 1, before[finished])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_amend_outside_a_transaction_is_refused():
+    with pytest.raises(OutboxError):
+        sagas.amend(SHIPMENT, given_shipment(), {"note": "x"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_an_amend_commits_while_a_reply_is_in_flight_then_the_reply_conflicts_and_its_redelivery_sees_it(
+        monkeypatch):
+    shipment_id = given_shipment()
+    deliver_dropping("toyapi.Reserved")
+    envelope = reply_envelope("toyapi.Reserved")
+    read, go_on = threading.Event(), threading.Event()
+    outcome, seen = {}, []
+
+    def pause_after_read(data, message):
+        seen.append(data.get("note"))
+        read.set()
+        go_on.wait(10)
+        data["reservation_id"] = message.id
+
+    def handle_in_thread():
+        try:
+            messaging.handle(messaging.get_durable("toy-saga-replies"), envelope, delivery=1)
+            outcome["result"] = "handled"
+        except ConcurrencyError as exc:
+            outcome["result"] = exc
+        finally:
+            connection.close()
+
+    monkeypatch.setitem(SHIPMENT.steps[1].reply_handlers, "toyapi.Reserved", pause_after_read)
+    worker = threading.Thread(target=handle_in_thread)
+    worker.start()
+    assert read.wait(10)
+    with transaction.atomic():
+        sagas.amend(SHIPMENT, shipment_id, {"note": "amended"})
+    go_on.set()
+    worker.join(10)
+    assert isinstance(outcome["result"], ConcurrencyError)
+    assert messaging.handle(messaging.get_durable("toy-saga-replies"), envelope, delivery=2) is messaging.Outcome.HANDLED
+    assert seen == [None, "amended"]
+    assert (saga_of(shipment_id).step, saga_of(shipment_id).data["note"]) == (2, "amended")
+
+
 def test_given_a_failed_saga_when_the_operator_retries_then_the_compensation_is_sent_again_and_can_finish():
     given_failing("toyapi.Book", "no courier today")
     given_failing("toyapi.AbortShipment", "desk closed")

@@ -1,9 +1,11 @@
 """The create-order flow in-process (deliver_all): every outcome of events.md §6.3."""
 
 import uuid
+from importlib import import_module
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from baskets import services as baskets
 from customers import services as customers
@@ -14,7 +16,7 @@ from eventstore import messaging, sagas
 from eventstore.models import OutboxMessage, SagaInstance, StoredEvent
 from eventstore.testing import capture_outbox, deliver_all, envelope_of
 from ordering import models, services
-from ordering.saga import NAME
+from ordering.saga import NAME, ORDER_CANCELLED
 from payments import public as payments_public
 from payments import services as payments
 from stores import services as stores
@@ -128,6 +130,31 @@ def test_order_cancelled_while_step_3_is_in_flight_compensates_and_stays_cancell
     assert payments_public.find_payment(payment_id).status == "released"
     assert saga_of(order_id).status == "compensated"
     assert "depotapi.CancelShoppingListCommand" in captured.names and "ordersapi.RejectOrder" in captured.names
+
+
+def given_pending_order() -> str:
+    order_id, _, _ = given_checkout()
+    deliver_all(until=lambda: SagaInstance.objects.filter(saga_name=NAME, saga_id=order_id).exists())
+    return order_id
+
+
+def test_cancelling_a_pending_order_tells_its_saga_in_the_same_transaction():
+    order_id = given_pending_order()
+    version = saga_of(order_id).version
+    with capture_outbox():
+        services.cancel_order(order_id=order_id, reason="customer")
+    assert (saga_of(order_id).data[ORDER_CANCELLED], saga_of(order_id).version) == (True, version + 1)
+
+
+def test_the_migration_tells_sagas_in_flight_that_their_order_was_cancelled_before_approval():
+    cancelled, approved_then_cancelled, running = (given_pending_order() for _ in range(3))
+    SagaInstance.objects.filter(saga_name=NAME).update(status="running")
+    models.Order.objects.filter(id=cancelled).update(status="cancelled", shopping_id="")
+    models.Order.objects.filter(id=approved_then_cancelled).update(status="cancelled", shopping_id="list-1")
+    with connection.cursor() as cursor:
+        cursor.execute(import_module("ordering.migrations.0002_saga_order_cancelled").FLAG)
+    assert [ORDER_CANCELLED in saga_of(o).data for o in (cancelled, approved_then_cancelled, running)] == \
+        [True, False, False]
 
 
 def test_late_and_duplicate_replies_are_ignored():
