@@ -34,6 +34,9 @@ from eventstore import context, messaging, process_metrics
 from eventstore.envelope import Envelope, MalformedMessage
 
 logger = logging.getLogger("mallbots.consumers")
+QUIET_OUTCOMES = ("handled", "skipped")
+"""Outcomes logged at DEBUG: the normal path of every message is counted by ``mallbots_handler_seconds`` (ADR 29);
+a log line per handled message costs its consumer more than many handlers do."""
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
@@ -253,7 +256,7 @@ def _log(durable: messaging.Durable, envelope: Envelope | None, message_id: str,
     elapsed = time.monotonic() - started
     elapsed_ms = elapsed * 1000
     process_metrics.handled(durable.name, envelope.name if envelope else "-", verdict.outcome, elapsed)
-    level = logging.DEBUG if verdict.outcome == "skipped" else logging.INFO
+    level = logging.DEBUG if verdict.outcome in QUIET_OUTCOMES else logging.INFO
     if not logger.isEnabledFor(level):
         return
     ctx = context.from_message(envelope.id, envelope.metadata) if envelope else context.new_context()

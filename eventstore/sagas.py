@@ -188,8 +188,9 @@ def _apply(saga: Saga, row: SagaInstance, data: SagaData, move: _Move, *, now: d
         setattr(row, name, value)
     if move.command is not None:
         _send(saga, row.saga_id, move)
-    logger.info("saga %s %s: step %s%s, %s", saga.name, row.saga_id, move.step,
-                " (compensating)" if move.compensating else "", move.status)
+    logger.log(logging.DEBUG if move.status == RUNNING and not resends else logging.INFO,
+               "saga %s %s: step %s%s, %s", saga.name, row.saga_id, move.step,
+               " (compensating)" if move.compensating else "", move.status)
 
 
 _TABLE = SagaInstance._meta.db_table

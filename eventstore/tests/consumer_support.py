@@ -31,6 +31,7 @@ CONSUMER_SETTINGS = {
     "CONSUMER_MAX_DELIVER": "3",
     "CONSUMER_ACK_WAIT_SECONDS": "2",
     "CONSUMER_FETCH_BATCH": "10",
+    "LOG_LEVEL": "DEBUG",
 }
 
 repo = Repository(Counter)

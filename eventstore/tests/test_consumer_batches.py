@@ -1,6 +1,7 @@
 """``process_batch``: a fetched batch shares one transaction (group commit) and falls back to one by one."""
 
 import dataclasses
+import logging
 import uuid
 
 import pytest
@@ -124,3 +125,12 @@ def test_given_a_handled_name_or_an_unparseable_message_then_skipped_leaves_the_
     assert skipped(durable(), delivered(unhandled(first), first)) is None
     assert skipped(durable(), [*delivered(unhandled(first)), garbage]) is None
     assert inbox_of(first) == []
+
+
+def test_a_handled_message_is_logged_at_debug_and_a_duplicate_at_info(caplog):
+    _, [envelope] = increments(4)
+    with caplog.at_level(logging.DEBUG, logger="mallbots.consumers"):
+        assert process_batch(durable(), delivered(envelope)) == [HANDLED]
+        assert process_batch(durable(), delivered(envelope, delivery=2)) == [Verdict("ack", "duplicate")]
+    assert [(r.levelno, r.getMessage().split(" outcome=")[1].split()[0]) for r in caplog.records
+            if envelope.id in r.getMessage()] == [(logging.DEBUG, "handled"), (logging.INFO, "duplicate")]
