@@ -12,8 +12,10 @@ class MallbotsSiteConfig(AppConfig):
 
     def ready(self) -> None:
         from mallbots_site import tracing
+        from mallbots_site.logging import skip_unused_record_fields
 
         tracing.configure()
+        skip_unused_record_fields()
         tune_garbage_collector(settings.GC_THRESHOLD)
 
 

@@ -114,3 +114,18 @@ def test_given_tracing_on_when_a_checkout_runs_through_the_consumers_then_every_
     for row in rows[1:]:
         cause = by_message.get(row.metadata["causation_id"])
         assert cause is not None and row.metadata["traceparent"].split("-")[2] == f"{cause.context.span_id:016x}"
+
+
+def test_log_records_skip_the_caller_and_process_fields_no_format_prints():
+    assert (logging._srcfile, logging.logThreads, logging.logProcesses, logging.logMultiprocessing) == \
+        (None, False, False, False)
+    captured = []
+    handler = logging.Handler()
+    handler.emit = captured.append
+    logger = logging.getLogger("mallbots.test.fields")
+    logger.addHandler(handler)
+    try:
+        logger.warning("where from?")
+    finally:
+        logger.removeHandler(handler)
+    assert (captured[0].funcName, captured[0].thread, captured[0].process) == ("(unknown function)", None, None)
