@@ -51,7 +51,30 @@ def names(model, ids: set[str], read_through) -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, name FROM {model._meta.db_table} WHERE id = ANY(%s)", [sorted(ids)])
         found = dict(cursor.fetchall())
+    return read_through_missing(found, ids, read_through)
+
+
+def read_through_missing(found: dict[str, str], ids: set[str], read_through) -> dict[str, str]:
+    """``found`` names plus, for each of ``ids`` it lacks, the name ``read_through(id)`` gives."""
     return {**found, **{missing: read_through(missing) for missing in ids - set(found)}}
+
+
+NAMES_OF_ORDER = (
+    f"ARRAY(SELECT ARRAY[id, name] FROM {ProductCache._meta.db_table} WHERE id = ANY(%s)),"
+    f" ARRAY(SELECT ARRAY[id, name] FROM {StoreCache._meta.db_table} WHERE id = ANY(%s)),"
+    f" (SELECT name FROM {CustomerCache._meta.db_table} WHERE id = %s)"
+)
+"""Select-list items giving the cached names of an order's products, stores and customer in one statement
+(parameters: product ids, store ids, customer id); ``names_of_order`` completes what they lack."""
+
+
+def names_of_order(products: list, stores: list, customer: str | None, *, product_ids: set[str],
+                   store_ids: set[str], customer_id: str) -> tuple[dict[str, str], dict[str, str], str]:
+    """The names ``NAMES_OF_ORDER`` found, completed through the owners' facades as ``names`` and
+    ``customer_name`` do."""
+    return (read_through_missing(dict(products), product_ids, product_name),
+            read_through_missing(dict(stores), store_ids, store_name),
+            customer if customer is not None else customer_name(customer_id))
 
 
 def store_names(store_ids: set[str]) -> dict[str, str]:

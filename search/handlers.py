@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+
 from eventstore import codec, rows, schema, store
 from eventstore.errors import RetryLater
 from eventstore.messaging import Received
@@ -28,14 +30,18 @@ def _occurred_at(received: Received) -> dt.datetime:
         return codec.utcnow()
 
 
-def _items(lines, known: dict[str, dict] | None = None) -> list[dict]:
-    """Search items for order lines; names from ``known`` items of the order, else from the caches (one query
-    for the products' names and one for the stores' of all lines)."""
+def _items(lines, known: dict[str, dict] | None = None, *, names: tuple[dict, dict] | None = None) -> list[dict]:
+    """Search items for order lines; names from ``known`` items of the order, else from ``names`` (product and
+    store names already read), else from the caches (one query for the products' names and one for the
+    stores' of all lines)."""
     known = known or {}
-    products = caches.product_names({line.product_id for line in lines
-                                     if not known.get(line.product_id, {}).get("product_name")})
-    stores = caches.store_names({line.store_id for line in lines
-                                 if not known.get(line.product_id, {}).get("store_name")})
+    if names is not None:
+        products, stores = names
+    else:
+        products = caches.product_names({line.product_id for line in lines
+                                         if not known.get(line.product_id, {}).get("product_name")})
+        stores = caches.store_names({line.store_id for line in lines
+                                     if not known.get(line.product_id, {}).get("store_name")})
     items = []
     for line in lines:
         before = known.get(line.product_id, {})
@@ -62,16 +68,26 @@ _CASTS = {"items": "::jsonb", "product_ids": "::varchar[]", "store_ids": "::varc
 # The order rows are written with deferred statements (``store.write``, ADR 27): nothing reads a result.
 
 
+_NEW_ORDER = f"SELECT EXISTS (SELECT 1 FROM {_ORDERS} WHERE order_id = %s), {caches.NAMES_OF_ORDER}"
+
+
 def on_order_created(received: Received) -> None:
-    """Insert the order row (status pending); an existing row is left alone."""
+    """Insert the order row (status pending); an existing row is left alone. Whether the row exists and the
+    cached names of its products, stores and customer come in one statement (the caches read through on a miss)."""
     event = received.message
-    if rows.exists(Order, "order_id = %s", [event.id]):
+    product_ids, store_ids = {line.product_id for line in event.items}, {line.store_id for line in event.items}
+    with connection.cursor() as cursor:
+        cursor.execute(_NEW_ORDER, [event.id, sorted(product_ids), sorted(store_ids), event.customer_id])
+        exists, *found = cursor.fetchone()
+    if exists:
         return
-    items = _items(event.items)
+    products, stores, customer_name = caches.names_of_order(*found, product_ids=product_ids, store_ids=store_ids,
+                                                            customer_id=event.customer_id)
+    items = _items(event.items, names=(products, stores))
     at = _occurred_at(received)
     total = schema.money(sum((i["price"] * i["quantity"] for i in items), schema.money(0)))
     keys = _keys(items)
-    store.write(_INSERT_ORDER, [event.id, event.customer_id, caches.customer_name(event.customer_id),
+    store.write(_INSERT_ORDER, [event.id, event.customer_id, customer_name,
                                 codec.dumps(items), keys["product_ids"], keys["store_ids"], total, domain.PENDING,
                                 at, at, received.aggregate_version, received.aggregate_version])
 

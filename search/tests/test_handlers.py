@@ -15,6 +15,7 @@ from eventstore.errors import RetryLater
 from eventstore.messaging import get_durable, handle
 from eventstore.models import StoredEvent
 from eventstore.testing import deliver_all
+from eventstore.tests.test_backend import sent
 from mallbots_site.tests.scenario import a_day_at_the_mall, checkout, shop
 from ordering import contracts as ordering_contracts
 from search import caches
@@ -160,3 +161,20 @@ def customers_contract_registered(customer_id: str, name: str):
     from customers.contracts import CustomerRegistered
 
     return CustomerRegistered(id=customer_id, name=name, sms_number="555")
+
+
+def test_a_new_order_reads_whether_it_exists_and_every_name_it_needs_in_one_statement():
+    CustomerCache.objects.create(id="c-1", name="Ann", version=1)
+    StoreCache.objects.create(id="s-1", name="Books", version=1)
+    ProductCache.objects.create(id="p-1", store_id="s-1", name="World Atlas", version=1)
+    ProductCache.objects.create(id="p-2", store_id="s-1", name="Road Map", version=1)
+    created = ordering_contracts.OrderCreated(id=str(uuid.uuid4()), customer_id="c-1", payment_id="pay-1", items=(
+        ordering_contracts.OrderItem(product_id="p-1", store_id="s-1", price=Decimal("9.99"), quantity=2),
+        ordering_contracts.OrderItem(product_id="p-2", store_id="s-1", price=Decimal("1.50"), quantity=1)))
+    with sent() as messages:
+        deliver("search-orders", created, version=1)
+    assert [kind for kind, _ in messages] == ["Query", "Query"]
+    assert "SELECT EXISTS" in messages[0][1] and messages[1][1].startswith("INSERT INTO search_order")
+    row = Order.objects.get(order_id=created.id)
+    assert (row.customer_name, [i["product_name"] for i in row.items], row.total) == (
+        "Ann", ["World Atlas", "Road Map"], Decimal("21.48"))
