@@ -41,10 +41,9 @@ def add_item(*, basket_id: str, product_id: str, quantity: int) -> None:
     """
     with use_case():
         basket = baskets.load(basket_id)
-        product = caches.product(product_id) if is_valid_id(product_id) else None
+        product, shop = caches.product_with_store(product_id) if is_valid_id(product_id) else (None, None)
         if product is None or product.removed:
             raise NotFound("product")
-        shop = caches.store(product.store_id)
         if shop is None or shop.removed:
             raise NotFound("store")
         basket.add_item(ProductChoice(store_id=shop.id, product_id=product.id, store_name=shop.name,

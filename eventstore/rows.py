@@ -38,7 +38,9 @@ def _instance(model: type[models.Model], names: tuple[str, ...], converters, row
     return model.from_db(connection.alias, names, row)
 
 
-def _fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
+def fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
+    """The rows of a fixed read (``sql`` is never composed at run time): prepared when nothing is pending on the
+    connection, else sent with what is."""
     fetch_prepared = getattr(connection, "fetch_prepared", None)
     if fetch_prepared is not None and not connection.has_pending:
         return fetch_prepared(sql, params)
@@ -57,7 +59,7 @@ def first(model: type[models.Model], where: str, params: Sequence[Any], *, order
     select, names, converters = _columns(model)
     sql = f"{select} WHERE {where}" + (f" ORDER BY {order_by}" if order_by else "") + " LIMIT 1" + (
         " FOR UPDATE" if for_update else "")
-    found = _fetch(sql, list(params))
+    found = fetch(sql, list(params))
     return _instance(model, names, converters, found[0]) if found else None
 
 
@@ -65,18 +67,18 @@ def all(model: type[models.Model], where: str, params: Sequence[Any], *, order_b
     """Every row of ``model`` matching ``where`` in ``ORDER BY order_by`` order, as model instances."""
     select, names, converters = _columns(model)
     return [_instance(model, names, converters, row)
-            for row in _fetch(f"{select} WHERE {where} ORDER BY {order_by}", list(params))]
+            for row in fetch(f"{select} WHERE {where} ORDER BY {order_by}", list(params))]
 
 
 def exists(model: type[models.Model], where: str, params: Sequence[Any]) -> bool:
     """Whether a row of ``model`` matches ``where``."""
-    return bool(_fetch(f"SELECT 1 FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where} LIMIT 1",
+    return bool(fetch(f"SELECT 1 FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where} LIMIT 1",
                        list(params)))
 
 
 def value(model: type[models.Model], column: str, where: str, params: Sequence[Any], *, order_by: str = "") -> Any:
     """One column of the first row matching ``where`` (``ORDER BY order_by`` if given; raw, no
     ``from_db_value``), or ``None``."""
-    found = _fetch(f"SELECT {column} FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where}"
+    found = fetch(f"SELECT {column} FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {where}"
                    + (f" ORDER BY {order_by}" if order_by else "") + " LIMIT 1", list(params))
     return found[0][0] if found else None

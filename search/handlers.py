@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
-
 from eventstore import codec, rows, schema, store
 from eventstore.errors import RetryLater
 from eventstore.messaging import Received
@@ -76,9 +74,7 @@ def on_order_created(received: Received) -> None:
     cached names of its products, stores and customer come in one statement (the caches read through on a miss)."""
     event = received.message
     product_ids, store_ids = {line.product_id for line in event.items}, {line.store_id for line in event.items}
-    with connection.cursor() as cursor:
-        cursor.execute(_NEW_ORDER, [event.id, sorted(product_ids), sorted(store_ids), event.customer_id])
-        exists, *found = cursor.fetchone()
+    [(exists, *found)] = rows.fetch(_NEW_ORDER, [event.id, sorted(product_ids), sorted(store_ids), event.customer_id])
     if exists:
         return
     products, stores, customer_name = caches.names_of_order(*found, product_ids=product_ids, store_ids=store_ids,

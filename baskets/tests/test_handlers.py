@@ -4,7 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from baskets import models, public, services, tasks
 from baskets.domain import Basket, ProductChoice
@@ -169,6 +170,24 @@ def test_add_item_on_cache_miss_reads_through_stores_and_inserts_the_cache_rows(
     assert basket_row(basket_id) == ("open", D("2.50"), [(product_id, "Fruit", "Apple", D("1.25"), 2)])
     deliver_all(modules=["baskets"])
     assert product_row(product_id) == (store_id, "Apple", D("1.25"), 1, False)
+
+
+def test_add_item_with_the_product_cached_and_its_store_not_reads_the_store_through():
+    store_id, product_id = catalog()
+    StoreCache.objects.filter(id=store_id).delete()
+    basket_id = services.start_basket(customer_id="c1")
+    services.add_item(basket_id=basket_id, product_id=product_id, quantity=1)
+    assert store_row(store_id) == ("Fruit", True, 1, False)
+    assert basket_row(basket_id) == ("open", D("1.25"), [(product_id, "Fruit", "Apple", D("1.25"), 1)])
+
+
+def test_add_item_with_product_and_store_cached_reads_both_in_one_statement():
+    store_id, product_id = catalog()
+    basket_id = services.start_basket(customer_id="c1")
+    with CaptureQueriesContext(connection) as captured:
+        services.add_item(basket_id=basket_id, product_id=product_id, quantity=1)
+    reads = [q["sql"] for q in captured.captured_queries if "_productcache" in q["sql"] or "_storecache" in q["sql"]]
+    assert len(reads) == 1 and "LEFT JOIN baskets_storecache" in reads[0]
 
 
 @pytest.mark.parametrize("product,error", [
