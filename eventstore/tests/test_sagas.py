@@ -1,5 +1,6 @@
 """The saga orchestrator (events.md §6.2) on the toy shipment saga, delivered in-process through the inbox code."""
 
+import contextlib
 import threading
 import uuid
 from datetime import timedelta
@@ -286,12 +287,10 @@ def test_given_the_instance_changed_after_it_was_read_then_the_reply_rolls_back_
     assert (saga_of(shipment_id).step, saga_of(shipment_id).data["reservation_id"]) == (2, f"r-{shipment_id}")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_given_a_timeout_resend_commits_while_a_reply_is_in_flight_then_the_reply_conflicts_and_is_redelivered(
-        monkeypatch):
-    shipment_id = given_shipment()
-    deliver_dropping("toyapi.Reserved")
-    envelope = reply_envelope("toyapi.Reserved")
+@contextlib.contextmanager
+def a_reply_held_after_its_read(monkeypatch, envelope):
+    """The reply handled in another thread and held once it read its instance, until the block ends; yields the
+    outcome (``"handled"`` or the ``ConcurrencyError``) as ``outcome["result"]`` after the block."""
     read, go_on = threading.Event(), threading.Event()
     outcome = {}
 
@@ -313,14 +312,40 @@ def test_given_a_timeout_resend_commits_while_a_reply_is_in_flight_then_the_repl
     worker = threading.Thread(target=handle_in_thread)
     worker.start()
     assert read.wait(10)
+    try:
+        yield outcome
+    finally:
+        go_on.set()
+        worker.join(10)
+        monkeypatch.undo()
+
+
+def resent_on_timeout(shipment_id: str) -> None:
     assert sagas.check_timeouts(now=timeout_passed()) == 1
-    go_on.set()
-    worker.join(10)
+
+
+def amended(shipment_id: str) -> None:
+    with transaction.atomic():
+        sagas.amend(SHIPMENT, shipment_id, {"note": "amended"})
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change, after_conflict, after_redelivery", [
+    (resent_on_timeout, lambda row: (row.step, row.resends) == (1, 1), lambda row: row.step == 2),
+    (amended, lambda row: (row.step, row.data["note"]) == (1, "amended"),
+     lambda row: (row.step, row.data["note"]) == (2, "amended")),
+], ids=["timeout-resend", "amend"])
+def test_given_another_change_commits_while_a_reply_is_in_flight_then_the_reply_conflicts_and_is_redelivered(
+        monkeypatch, change, after_conflict, after_redelivery):
+    shipment_id = given_shipment()
+    deliver_dropping("toyapi.Reserved")
+    envelope = reply_envelope("toyapi.Reserved")
+    with a_reply_held_after_its_read(monkeypatch, envelope) as outcome:
+        change(shipment_id)
     assert isinstance(outcome["result"], ConcurrencyError)
-    assert (saga_of(shipment_id).step, saga_of(shipment_id).resends) == (1, 1)
-    monkeypatch.undo()
+    assert after_conflict(saga_of(shipment_id))
     assert messaging.handle(messaging.get_durable("toy-saga-replies"), envelope, delivery=2) is messaging.Outcome.HANDLED
-    assert saga_of(shipment_id).step == 2
+    assert after_redelivery(saga_of(shipment_id))
 
 
 def test_amend_merges_into_a_running_instance_raising_its_version_and_leaves_a_finished_one_alone():
@@ -338,44 +363,6 @@ def test_amend_merges_into_a_running_instance_raising_its_version_and_leaves_a_f
 def test_amend_outside_a_transaction_is_refused():
     with pytest.raises(OutboxError):
         sagas.amend(SHIPMENT, given_shipment(), {"note": "x"})
-
-
-@pytest.mark.django_db(transaction=True)
-def test_given_an_amend_commits_while_a_reply_is_in_flight_then_the_reply_conflicts_and_its_redelivery_sees_it(
-        monkeypatch):
-    shipment_id = given_shipment()
-    deliver_dropping("toyapi.Reserved")
-    envelope = reply_envelope("toyapi.Reserved")
-    read, go_on = threading.Event(), threading.Event()
-    outcome, seen = {}, []
-
-    def pause_after_read(data, message):
-        seen.append(data.get("note"))
-        read.set()
-        go_on.wait(10)
-        data["reservation_id"] = message.id
-
-    def handle_in_thread():
-        try:
-            messaging.handle(messaging.get_durable("toy-saga-replies"), envelope, delivery=1)
-            outcome["result"] = "handled"
-        except ConcurrencyError as exc:
-            outcome["result"] = exc
-        finally:
-            connection.close()
-
-    monkeypatch.setitem(SHIPMENT.steps[1].reply_handlers, "toyapi.Reserved", pause_after_read)
-    worker = threading.Thread(target=handle_in_thread)
-    worker.start()
-    assert read.wait(10)
-    with transaction.atomic():
-        sagas.amend(SHIPMENT, shipment_id, {"note": "amended"})
-    go_on.set()
-    worker.join(10)
-    assert isinstance(outcome["result"], ConcurrencyError)
-    assert messaging.handle(messaging.get_durable("toy-saga-replies"), envelope, delivery=2) is messaging.Outcome.HANDLED
-    assert seen == [None, "amended"]
-    assert (saga_of(shipment_id).step, saga_of(shipment_id).data["note"]) == (2, "amended")
 
 
 def test_given_a_failed_saga_when_the_operator_retries_then_the_compensation_is_sent_again_and_can_finish():
