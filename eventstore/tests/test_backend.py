@@ -289,9 +289,11 @@ def test_a_fixed_read_with_nothing_pending_is_prepared_once_then_sent_as_paramet
             assert rows.value(StoredEvent, "version", "stream_id = %s", [counter.id]) == 1
     kinds = [kind for kind, _ in messages]
     assert "Query" not in kinds
-    assert kinds.count("Parse") == 1 and kinds.count("Bind") == 3
-    [parse] = [text for kind, text in messages if kind == "Parse"]
-    assert "FROM \"eventstore_event\" WHERE stream_id = $1" in parse.replace('\\"', '"')
+    assert kinds.count("Parse") <= 1 and kinds.count("Bind") == 3
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ['%FROM "eventstore_event" WHERE stream_id = $1 LIMIT 1'])
+        assert cursor.fetchone() == (1,)
 
 
 @pytest.mark.django_db(transaction=True)
