@@ -37,10 +37,11 @@ def product(product_id: str) -> ProductCache | None:
 
 def stores_and_products(store_ids: list[str], product_ids: list[str]) -> tuple[dict[str, StoreCache],
                                                                              dict[str, ProductCache]]:
-    """The cached stores and products among these ids (two queries, read through on a miss), removed ones left
+    """The cached stores and products among these ids (one statement, read through on a miss), removed ones left
     out: what ``store`` and ``product`` answer for each id, for a whole list at once."""
-    stores = copies.read_many(StoreCache, [i for i in store_ids if is_valid_id(i)], _store_row)
-    products = copies.read_many(ProductCache, [i for i in product_ids if is_valid_id(i)], _product_row)
+    stores, products = copies.read_many_together(
+        (StoreCache, [i for i in store_ids if is_valid_id(i)], _store_row),
+        (ProductCache, [i for i in product_ids if is_valid_id(i)], _product_row))
     return ({k: v for k, v in stores.items() if not v.removed}, {k: v for k, v in products.items() if not v.removed})
 
 

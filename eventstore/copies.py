@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from django.db import models
+from django.db import connection, models
 
-from eventstore import rows
+from eventstore import codec, rows
 
 Build = Callable[[str], "models.Model | None"]
 
@@ -46,6 +46,28 @@ def read_many(model: type[models.Model], keys: list[str], build: Build) -> dict[
                 found[key] = row
     return found
 
+
+
+def read_many_together(*wanted: tuple[type[models.Model], list[str], Build]) -> list[dict[str, Any]]:
+    """``read_many`` of several tables in one statement: for each ``(model, keys, build)`` the ``{id: row}`` that
+    ``read_many`` gives, each table's rows coming as one JSON array; an id a table lacks is read through ``build``."""
+    wanted_keys = [list(dict.fromkeys(keys)) for _, keys, _ in wanted]
+    [arrays] = rows.fetch("SELECT " + ", ".join(
+        f"(SELECT coalesce(json_agg(t), '[]')::text FROM {model._meta.db_table} t WHERE id = ANY(%s))"
+        for model, _, _ in wanted), wanted_keys)
+    results = []
+    for (model, _, build), keys, array in zip(wanted, wanted_keys, arrays):
+        found = {row.pk: row for row in (_from_json(model, item) for item in codec.loads(array))}
+        for key in keys:
+            if key not in found and (row := read(model, key, build)) is not None:
+                found[key] = row
+        results.append(found)
+    return results
+
+
+def _from_json(model: type[models.Model], item: dict[str, Any]) -> models.Model:
+    fields = model._meta.concrete_fields
+    return model.from_db(connection.alias, [f.attname for f in fields], [f.to_python(item[f.column]) for f in fields])
 
 def upsert(model: type[models.Model], key: str, version: int, **fields: Any) -> None:
     """Insert the row (an event that carries all of it), or update an older live one."""

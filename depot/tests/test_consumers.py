@@ -191,3 +191,25 @@ def test_given_removed_product_unknown_to_the_cache_when_listed_then_product_not
     catalog.remove(robot)
     with pytest.raises(NotFound, match="product not found"):
         services.create_shopping_list(order_id="o", items=[services.Line(robot, toys, 1)])
+
+
+def test_a_lists_stores_and_products_come_in_one_statement_as_the_row_by_row_reads_give_them(mall, catalog):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from depot import caches
+    from eventstore import copies
+
+    catalog.remove(mall.kite)
+    deliver_all(modules=["depot"])
+    models.StoreCache.objects.filter(id=mall.books).delete()
+    ids = ([mall.toys, mall.books, mall.toys], [mall.robot, mall.kite, mall.novel])
+    with CaptureQueriesContext(connection) as captured:
+        stores, products = caches.stores_and_products(*ids)
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith("SELECT")]
+    assert "json_agg" in reads[0] and "_storecache" in reads[0] and "_productcache" in reads[0]
+    assert sorted(stores) == sorted([mall.toys, mall.books]) and sorted(products) == sorted([mall.robot, mall.novel])
+    one_by_one = copies.read_many(models.StoreCache, ids[0], lambda key: None)
+    assert [(s.pk, s.name, s.location, s.participating, s.version, s.removed) for s in stores.values()] == \
+        [(s.pk, s.name, s.location, s.participating, s.version, s.removed) for s in (one_by_one[k] for k in stores)]
+    assert products[mall.robot].name == "Robot" and products[mall.robot].store_id == mall.toys
