@@ -17,7 +17,7 @@ from rest_framework import authentication, exceptions
 
 from access.models import ApiToken
 from access.principals import DevicePrincipal, actor_of, effective_roles
-from eventstore import context
+from eventstore import context, rows
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
@@ -64,19 +64,13 @@ _TOKEN_BY_HASH = (
 
 
 def _token_by_hash(token_hash: str) -> ApiToken | None:
-    """One indexed read on every API request, kept off the ORM and prepared once per connection where the
-    backend can (``fetch_prepared``): the token, its staff user and the user's roles (cached on the user for
+    """One indexed read on every API request, kept off the ORM and prepared once per connection
+    (``rows.fetch``): the token, its staff user and the user's roles (cached on the user for
     the permission checks)."""
-    fetch_prepared = getattr(connection, "fetch_prepared", None)
-    if fetch_prepared is not None:
-        rows = fetch_prepared(_TOKEN_BY_HASH, [token_hash])
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_TOKEN_BY_HASH, [token_hash])
-            rows = cursor.fetchall()
-    if not rows:
+    found = rows.fetch(_TOKEN_BY_HASH, [token_hash])
+    if not found:
         return None
-    [row] = rows
+    [row] = found
     (pk, kind, name, bot_id, user_id, expires_at, revoked_at, last_used_at,
      username, is_active, is_staff, is_superuser, groups) = row
     token = ApiToken(id=pk, kind=kind, name=name, bot_id=bot_id, user_id=user_id, token_hash=token_hash,

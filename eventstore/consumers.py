@@ -274,12 +274,10 @@ class Runner:
             return 0
         workers = self.workers = [DurableWorker(self, durable) for durable in self.durables]
         logger.info("consumers started: %s", ", ".join(d.name for d in self.durables) or "(none declared)")
-        tasks = []
         for worker in workers:
             worker.task = asyncio.create_task(worker.run(), name=worker.durable.name)
-            tasks.append(worker.task)
         await self.stopping.wait()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(worker.task for worker in workers), return_exceptions=True)
         await self.drain(workers)
         for worker in workers:
             await worker.close()

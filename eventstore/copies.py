@@ -34,23 +34,10 @@ def read(model: type[models.Model], key: str, build: Build, *, column: str = "")
     return found
 
 
-def read_many(model: type[models.Model], keys: list[str], build: Build) -> dict[str, Any]:
-    """``read`` for several ids in one query: ``{id: row}`` of the ids known here or to the owner; an id the
-    table lacks is read through ``build`` as ``read`` does."""
-    wanted = list(dict.fromkeys(keys))
-    found = {row.pk: row for row in rows.all(model, "id = ANY(%s)", [wanted], order_by="id")} if wanted else {}
-    for key in wanted:
-        if key not in found:
-            row = read(model, key, build)
-            if row is not None:
-                found[key] = row
-    return found
-
-
-
 def read_many_together(*wanted: tuple[type[models.Model], list[str], Build]) -> list[dict[str, Any]]:
-    """``read_many`` of several tables in one statement: for each ``(model, keys, build)`` the ``{id: row}`` that
-    ``read_many`` gives, each table's rows coming as one JSON array; an id a table lacks is read through ``build``."""
+    """``read`` for several ids of several tables in one statement: for each ``(model, keys, build)`` the
+    ``{id: row}`` of the ids known here or to the owner, each table's rows coming as one JSON array; an id a
+    table lacks is read through ``build`` as ``read`` does."""
     wanted_keys = [list(dict.fromkeys(keys)) for _, keys, _ in wanted]
     [arrays] = rows.fetch("SELECT " + ", ".join(
         f"(SELECT coalesce(json_agg(t), '[]')::text FROM {model._meta.db_table} t WHERE id = ANY(%s))"
@@ -68,6 +55,7 @@ def read_many_together(*wanted: tuple[type[models.Model], list[str], Build]) -> 
 def _from_json(model: type[models.Model], item: dict[str, Any]) -> models.Model:
     fields = model._meta.concrete_fields
     return model.from_db(connection.alias, [f.attname for f in fields], [f.to_python(item[f.column]) for f in fields])
+
 
 def upsert(model: type[models.Model], key: str, version: int, **fields: Any) -> None:
     """Insert the row (an event that carries all of it), or update an older live one."""

@@ -209,7 +209,7 @@ def test_a_lists_stores_and_products_come_in_one_statement_as_the_row_by_row_rea
     reads = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith("SELECT")]
     assert "json_agg" in reads[0] and "_storecache" in reads[0] and "_productcache" in reads[0]
     assert sorted(stores) == sorted([mall.toys, mall.books]) and sorted(products) == sorted([mall.robot, mall.novel])
-    one_by_one = copies.read_many(models.StoreCache, ids[0], lambda key: None)
+    one_by_one = {key: copies.read(models.StoreCache, key, lambda key: None) for key in stores}
     assert [(s.pk, s.name, s.location, s.participating, s.version, s.removed) for s in stores.values()] == \
         [(s.pk, s.name, s.location, s.participating, s.version, s.removed) for s in (one_by_one[k] for k in stores)]
     assert products[mall.robot].name == "Robot" and products[mall.robot].store_id == mall.toys
