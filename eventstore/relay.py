@@ -16,7 +16,8 @@ one ack inbox (``<inbox>.<batch>.<index>``: no future per row, acks read without
 wait up to ``RELAY_PUBLISH_TIMEOUT_SECONDS`` for the acks; mark ``published_at`` on the acked prefix only. A row
 is never marked before its ack, so a crash between ack and marking republishes it and JetStream's
 duplicate window drops the copy. While a batch waits for its acks the database connection marks the
-previous batch and reads the next one (one statement), so at most one batch of publishes is in flight.
+previous batch and reads the next one (one statement, sent before the batch's publishes so the server
+runs it while the relay publishes), so at most one batch of publishes is in flight.
 A batch acked whole when nothing is left to read waits up to ``MARK_DELAY_SECONDS`` for a notification,
 so its mark goes with the read that brings; otherwise it is marked alone. Logs: a batch acked whole is a
 DEBUG line and counts towards an INFO summary (at most one per ``SUMMARY_SECONDS``, and when the relay
@@ -379,6 +380,10 @@ class Relay:
     async def _active(self, conn: psycopg.AsyncConnection) -> None:
         """Publish batch N while marking batch N-1 and reading batch N+1 (one batch of publishes in flight).
 
+        The statement that marks and reads is sent first (the task runs up to its first wait at
+        ``asyncio.sleep(0)``), so the server works on it while the relay builds and sends the publishes; the
+        connection is not touched again until the statement's task is awaited.
+
         A read is skipped when it cannot find anything: ``complete`` says the read that gave the batch held
         every unpublished row (fewer than a batch, none cut by the window), and ``caught_up`` that such a
         batch was acked whole. A commit after that read notifies once it is visible, so while no
@@ -411,13 +416,16 @@ class Relay:
                     if not upcoming:
                         await self._idle(conn)
                         continue
-                batch = await self._publish(upcoming)
-                if batch.error or (complete and self._drain_notifications(conn) == 0):
-                    upcoming = []
-                    to_mark = await self._mark(conn, to_mark)
+                if complete and self._drain_notifications(conn) == 0:
+                    statement = asyncio.ensure_future(self._mark(conn, to_mark))
                 else:
-                    upcoming, complete = await self._fetch(conn, exclude=batch.positions, mark=to_mark)
-                    to_mark = None
+                    statement = asyncio.ensure_future(self._fetch(
+                        conn, exclude=[row.position for row in upcoming], mark=to_mark))
+                to_mark = None
+                await asyncio.sleep(0)
+                batch = await self._publish(upcoming)
+                read = await statement
+                upcoming, complete = ([], False) if read is None or batch.error else read
                 await self._settle(batch)
                 if batch.failed is None:
                     to_mark = batch

@@ -1,0 +1,48 @@
+"""The relay's database statement and its publishes overlap (ADR 30): the statement that marks the previous
+batch and reads the next one is sent before the current batch's publishes, so the server runs it while the
+relay publishes. Real PostgreSQL and NATS; the relay's read and publish are wrapped to record their order."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+
+from eventstore import outbox
+from eventstore.tests.processes import stream_messages
+from eventstore.tests.test_relay_defects import CONFIG, FaultyRelay, all_published, run_until
+from toyapp.contracts import CounterOpened
+
+pytestmark = [pytest.mark.nats, pytest.mark.django_db(transaction=True)]
+
+
+class RecordingRelay(FaultyRelay):
+    """Records ``read`` when a read statement starts and ``publish`` for each publish, in the order they happen."""
+
+    def __init__(self, config) -> None:
+        self.steps: list[str] = []
+        super().__init__(self._record_publish, config)
+
+    def _record_publish(self, subject, payload, reply, headers, real_publish):
+        self.steps.append("publish")
+        return None
+
+    async def _fetch(self, conn, exclude, mark=None):
+        self.steps.append("read")
+        return await super()._fetch(conn, exclude, mark)
+
+
+def test_the_next_read_is_sent_before_the_batch_is_published_and_every_row_still_arrives_once(fresh_stream):
+    with transaction.atomic():
+        for n in range(12):
+            outbox.publish(CounterOpened(id=f"overlap-{n}", title="t", limit=Decimal("0")))
+    relay = RecordingRelay(dataclasses.replace(CONFIG, batch_size=5))
+
+    run_until(relay, all_published)
+
+    publishing = "".join("r" if step == "read" else "p" for step in relay.steps)
+    assert publishing.startswith("rr" + "p" * 5 + "r" + "p" * 5), publishing
+    assert len(stream_messages(settings.NATS_URL, fresh_stream)) == 12
