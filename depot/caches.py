@@ -5,7 +5,7 @@ a miss. All functions run inside the caller's transaction.
 
 from __future__ import annotations
 
-from depot.models import ProductCache, StoreCache
+from depot.models import ProductCache, ShoppingList, StoreCache
 from eventstore import copies
 from eventstore.ids import is_valid_id
 from stores import public as stores_public
@@ -35,14 +35,17 @@ def product(product_id: str) -> ProductCache | None:
     return None if row is None or row.removed else row
 
 
-def stores_and_products(store_ids: list[str], product_ids: list[str]) -> tuple[dict[str, StoreCache],
-                                                                             dict[str, ProductCache]]:
-    """The cached stores and products among these ids (one statement, read through on a miss), removed ones left
-    out: what ``store`` and ``product`` answer for each id, for a whole list at once."""
-    stores, products = copies.read_many_together(
+def list_stores_and_products(order_id: str, store_ids: list[str], product_ids: list[str]) -> tuple[
+        str | None, dict[str, StoreCache], dict[str, ProductCache]]:
+    """The id of the order's shopping list (``None`` if it has none) and the cached stores and products among
+    these ids, in one statement (read through on a miss), removed ones left out: what ``store`` and ``product``
+    answer for each id, for a whole list at once."""
+    list_id, stores, products = copies.read_many_together(
         (StoreCache, [i for i in store_ids if is_valid_id(i)], _store_row),
-        (ProductCache, [i for i in product_ids if is_valid_id(i)], _product_row))
-    return ({k: v for k, v in stores.items() if not v.removed}, {k: v for k, v in products.items() if not v.removed})
+        (ProductCache, [i for i in product_ids if is_valid_id(i)], _product_row),
+        before=f"(SELECT id FROM {ShoppingList._meta.db_table} WHERE order_id = %s)", before_params=[order_id])
+    return (list_id, {k: v for k, v in stores.items() if not v.removed},
+            {k: v for k, v in products.items() if not v.removed})
 
 
 def store_created(*, store_id: str, name: str, location: str, version: int) -> None:

@@ -18,7 +18,7 @@ from depot import caches, dispatch, domain
 from depot.dispatch import bots, shopping_lists
 from depot.domain import Bot, ShoppingList
 from depot.models import ProductCache, StoreCache, ShoppingList as ShoppingListRow
-from eventstore import rows, store
+from eventstore import store
 from eventstore.errors import DomainError, Forbidden, NotFound
 from eventstore.ids import new_id
 from eventstore.transactions import use_case
@@ -48,11 +48,10 @@ def create_shopping_list(*, order_id: str, items: list[Line], existing_ok: bool 
     with use_case():
         domain.check_request(order_id, len(items))
         _lock_order(order_id)
-        existing = rows.value(ShoppingListRow, "id", "order_id = %s", [order_id])
+        existing, stores, products = caches.list_stores_and_products(
+            order_id, [line.store_id for line in items], [line.product_id for line in items])
         if existing and existing_ok:
             return existing
-        stores, products = caches.stores_and_products([line.store_id for line in items],
-                                                      [line.product_id for line in items])
         resolved = [_resolve(line, stores, products) for line in items]
         if existing:
             raise DomainError(domain.ORDER_HAS_LIST)

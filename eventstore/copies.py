@@ -9,7 +9,7 @@ version guard then decides. Every function runs inside the caller's transaction.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from django.db import connection, models
 
@@ -34,16 +34,20 @@ def read(model: type[models.Model], key: str, build: Build, *, column: str = "")
     return found
 
 
-def read_many_together(*wanted: tuple[type[models.Model], list[str], Build]) -> list[dict[str, Any]]:
+def read_many_together(*wanted: tuple[type[models.Model], list[str], Build], before: str = "",
+                        before_params: Sequence[Any] = ()) -> list[Any]:
     """``read`` for several ids of several tables in one statement: for each ``(model, keys, build)`` the
     ``{id: row}`` of the ids known here or to the owner, each table's rows coming as one JSON array; an id a
-    table lacks is read through ``build`` as ``read`` does."""
+    table lacks is read through ``build`` as ``read`` does. ``before`` (with ``before_params``): SQL
+    expressions selected in front of the arrays in the same statement, their values first in the result."""
     wanted_keys = [list(dict.fromkeys(keys)) for _, keys, _ in wanted]
-    [arrays] = rows.fetch("SELECT " + ", ".join(
-        f"(SELECT coalesce(json_agg(t), '[]')::text FROM {model._meta.db_table} t WHERE id = ANY(%s))"
-        for model, _, _ in wanted), wanted_keys)
-    results = []
-    for (model, _, build), keys, array in zip(wanted, wanted_keys, arrays):
+    arrays = [f"(SELECT coalesce(json_agg(t), '[]')::text FROM {model._meta.db_table} t WHERE id = ANY(%s))"
+              for model, _, _ in wanted]
+    [values] = rows.fetch("SELECT " + ", ".join([before, *arrays] if before else arrays),
+                          [*before_params, *wanted_keys])
+    leading = len(values) - len(wanted)
+    results = list(values[:leading])
+    for (model, _, build), keys, array in zip(wanted, wanted_keys, values[leading:]):
         found = {row.pk: row for row in (_from_json(model, item) for item in codec.loads(array))}
         for key in keys:
             if key not in found and (row := read(model, key, build)) is not None:

@@ -193,7 +193,7 @@ def test_given_removed_product_unknown_to_the_cache_when_listed_then_product_not
         services.create_shopping_list(order_id="o", items=[services.Line(robot, toys, 1)])
 
 
-def test_a_lists_stores_and_products_come_in_one_statement_as_the_row_by_row_reads_give_them(mall, catalog):
+def test_the_orders_list_and_its_stores_and_products_come_in_one_statement_as_the_row_by_row_reads_give_them(mall, catalog):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -205,9 +205,10 @@ def test_a_lists_stores_and_products_come_in_one_statement_as_the_row_by_row_rea
     models.StoreCache.objects.filter(id=mall.books).delete()
     ids = ([mall.toys, mall.books, mall.toys], [mall.robot, mall.kite, mall.novel])
     with CaptureQueriesContext(connection) as captured:
-        stores, products = caches.stores_and_products(*ids)
+        _, stores, products = caches.list_stores_and_products("order-x", *ids)
     reads = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith("SELECT")]
     assert "json_agg" in reads[0] and "_storecache" in reads[0] and "_productcache" in reads[0]
+    assert "_shoppinglist" in reads[0]
     assert sorted(stores) == sorted([mall.toys, mall.books]) and sorted(products) == sorted([mall.robot, mall.novel])
     one_by_one = {key: copies.read(models.StoreCache, key, lambda key: None) for key in stores}
     assert [(s.pk, s.name, s.location, s.participating, s.version, s.removed) for s in stores.values()] == \

@@ -127,3 +127,18 @@ def test_given_snapshots_when_a_list_is_loaded_then_state_equals_the_replayed_st
         replayed.version, replayed.status, replayed.assigned_bot_id, replayed.order_id, replayed.items,
         replayed.stops)
     assert loaded.item(mall.kite).picked_quantity == 1
+
+
+@pytest.mark.django_db
+def test_creating_a_list_from_cached_stores_and_products_reads_once(mall):
+    from django.test.utils import CaptureQueriesContext
+
+    services.create_shopping_list(order_id="order-warm", items=lines((mall.toys, mall.kite, 1)))
+    with CaptureQueriesContext(connection) as captured:
+        created = services.create_shopping_list(order_id="order-y", items=lines((mall.toys, mall.kite, 2)))
+        again = services.create_shopping_list(order_id="order-y", items=lines((mall.toys, mall.kite, 2)),
+                                              existing_ok=True)
+    reads = [q["sql"] for q in captured.captured_queries
+             if q["sql"].lstrip().startswith("SELECT") and "pg_advisory" not in q["sql"]]
+    assert len(reads) == 2 and all("_shoppinglist" in sql and "_productcache" in sql for sql in reads)
+    assert again == created
