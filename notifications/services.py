@@ -2,9 +2,9 @@
 
 - ``notify`` records the order's notification as ``pending`` in the order event's transaction and, once that
   commits, hands it to ``send_notification``.
-- ``send_notification`` claims the row in its own committed transaction (``pending`` → ``sending``, one more
-  attempt, a fresh claim id; ``SELECT … FOR UPDATE SKIP LOCKED`` so two senders never hold one row), sends,
-  then records the outcome in another transaction, matched by the claim id: ``sent``; ``pending`` again (or
+- ``send_notification`` claims the row in its own committed transaction (one statement: ``pending`` →
+  ``sending``, one more attempt, a fresh claim id; ``FOR UPDATE SKIP LOCKED`` so two senders never hold one
+  row), sends, then records the outcome in another (one statement), matched by the claim id: ``sent``; ``pending`` again (or
   ``failed`` at ``SMS_MAX_ATTEMPTS``) when the gateway certainly did not take it; ``failed`` when the outcome is
   unknown. A row is only ever sent by the sender that claimed it, so a crash between the send and the
   outcome's commit leaves it ``sending``: it is never sent again by itself (at most once).
@@ -16,12 +16,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from typing import Iterator
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -41,30 +43,26 @@ RETRY_BATCH = 100
 _RECORD = (
     "INSERT INTO notifications_notification (order_id, kind, customer_id, sms_number, text, status, attempts,"
     " last_error, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, 0, %s, %s, %s)"
-    " ON CONFLICT ON CONSTRAINT notifications_one_per_order_kind DO NOTHING RETURNING id"
+    " ON CONFLICT ON CONSTRAINT notifications_one_per_order_kind DO NOTHING"
 )
 
 
-def notify(*, order_id: str, kind: str, customer_id: str, total: Decimal = Decimal("0")) -> int | None:
+def notify(*, order_id: str, kind: str, customer_id: str, total: Decimal = Decimal("0")) -> None:
     """Record the ``kind`` notification of the order with its F11 text and the customer's current number, and
-    send it once the caller's transaction commits. Returns its id, or ``None`` if the order already has one of
-    this kind. A customer without a number gives a ``failed`` row (``the customer has no SMS number``).
+    send it once the caller's transaction commits; nothing if the order already has one of this kind. A
+    customer without a number gives a ``failed`` row (``the customer has no SMS number``).
 
-    Runs in the caller's transaction (the order event's), else in its own; the send waits for the commit.
+    Runs in the caller's transaction (the order event's), else in its own; the insert is deferred to its commit
+    (ADR 27) and the send waits for the commit.
     """
     with use_case():
         number = caches.current_number(customer_id)
         status, error = (domain.PENDING, "") if number else (domain.FAILED, domain.NO_NUMBER)
         now = codec.utcnow()
-        with connection.cursor() as cursor:
-            cursor.execute(_RECORD, [order_id, kind, customer_id, number,
-                                     domain.text(kind, order_id=order_id, total=total), status, error, now, now])
-            inserted = cursor.fetchone()
-        if inserted is None:
-            return None
+        store.write(_RECORD, [order_id, kind, customer_id, number, domain.text(kind, order_id=order_id, total=total),
+                              status, error, now, now])
         if status == domain.PENDING:
-            transaction.on_commit(partial(send_notification, notification_id=inserted[0]), robust=True)
-    return inserted[0]
+            transaction.on_commit(partial(send_order_notification, order_id=order_id, kind=kind), robust=True)
 
 
 @dataclass(frozen=True)
@@ -80,46 +78,64 @@ def send_notification(*, notification_id: int) -> str | None:
     """Claim, send and record one ``pending`` notification; returns the send's outcome (``sms.SENT`` …), or
     ``None`` if the row was not ``pending`` or another sender holds it.
 
-    Precondition: outside any transaction (the claim must be committed before the SMS goes out; the
-    ``durable`` transactions refuse to nest).
+    Precondition: outside any transaction (the claim must be committed before the SMS goes out).
     """
-    claimed = _claim(notification_id)
-    if claimed is None:
-        return None
-    outcome = sms.send(claimed.sms_number, claimed.text)
-    _record_outcome(claimed, outcome)
+    return _send("id = %s", [notification_id])
+
+
+def send_order_notification(*, order_id: str, kind: str) -> str | None:
+    """``send_notification`` for the order's notification of ``kind``."""
+    return _send("order_id = %s AND kind = %s", [order_id, kind])
+
+
+def _send(where: str, key: list) -> str | None:
+    with _outside_transactions():
+        claimed = _claim(where, key)
+        if claimed is None:
+            return None
+        outcome = sms.send(claimed.sms_number, claimed.text)
+        _record_outcome(claimed, outcome)
     return outcome.result
 
 
+@contextlib.contextmanager
+def _outside_transactions() -> Iterator[None]:
+    """Statements commit one by one (autocommit). Refused inside a transaction, since the claim must commit
+    before the SMS goes out: there, a durable block raises (except in a test case's wrapping transaction)."""
+    if connection.in_atomic_block:
+        with transaction.atomic(durable=True):
+            yield
+    else:
+        yield
+
+
 _TABLE = Notification._meta.db_table
-_PENDING_ROW = (f"SELECT attempts, sms_number, text FROM {_TABLE} WHERE id = %s AND status = %s"
-                " FOR UPDATE SKIP LOCKED")
-_GIVE_UP = f"UPDATE {_TABLE} SET status = %s, updated_at = %s WHERE id = %s"
-_TAKE = f"UPDATE {_TABLE} SET status = %s, attempts = %s, claim = %s, claimed_at = %s, updated_at = %s WHERE id = %s"
+_CLAIM = (f"UPDATE {_TABLE} SET status = %s, attempts = attempts + 1, claim = %s, claimed_at = %s, updated_at = %s"
+          f" WHERE id = (SELECT id FROM {_TABLE} WHERE {{where}} AND status = %s AND attempts < %s"
+          " FOR UPDATE SKIP LOCKED) RETURNING id, attempts, sms_number, text")
+_GIVE_UP = f"UPDATE {_TABLE} SET status = %s, updated_at = %s WHERE {{where}} AND status = %s AND attempts >= %s"
 
 
-def _claim(notification_id: int) -> Claimed | None:
-    """One committed transaction: the ``pending`` row locked (skipped if another sender holds it), then
-    claimed; its updates are deferred to the commit (ADR 27)."""
-    with transaction.atomic(durable=True):
-        with connection.cursor() as cursor:
-            cursor.execute(_PENDING_ROW, [notification_id, domain.PENDING])
-            row = cursor.fetchone()
+def _claim(where: str, key: list) -> Claimed | None:
+    """The ``pending`` row claimed in one statement, its own transaction (autocommit): skipped if another sender
+    holds it; one that has used up ``SMS_MAX_ATTEMPTS`` becomes ``failed`` instead (a second statement, only
+    when nothing was claimed)."""
+    now, claim = codec.utcnow(), uuid.uuid4()
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM.format(where=where), [domain.SENDING, claim, now, now, *key, domain.PENDING,
+                                                    settings.SMS_MAX_ATTEMPTS])
+        row = cursor.fetchone()
         if row is None:
+            cursor.execute(_GIVE_UP.format(where=where), [domain.FAILED, now, *key, domain.PENDING,
+                                                          settings.SMS_MAX_ATTEMPTS])
             return None
-        attempts, sms_number, text = row
-        now = codec.utcnow()
-        if attempts >= settings.SMS_MAX_ATTEMPTS:
-            store.write(_GIVE_UP, [domain.FAILED, now, notification_id])
-            return None
-        claimed = Claimed(id=notification_id, claim=uuid.uuid4(), sms_number=sms_number, text=text,
-                          attempts=attempts + 1)
-        store.write(_TAKE, [domain.SENDING, claimed.attempts, claimed.claim, now, now, notification_id])
-    return claimed
+    notification_id, attempts, sms_number, text = row
+    return Claimed(id=notification_id, claim=claim, sms_number=sms_number, text=text, attempts=attempts)
 
 
 def _record_outcome(claimed: Claimed, outcome: sms.Outcome) -> None:
-    """Write what became of the claimed send, unless the row was resent since (another claim)."""
+    """Write what became of the claimed send (one statement, autocommit), unless the row was resent since
+    (another claim)."""
     now = codec.utcnow()
     if outcome.result == sms.SENT:
         fields = {"status": domain.SENT, "sent_at": now, "last_error": ""}
@@ -128,7 +144,7 @@ def _record_outcome(claimed: Claimed, outcome: sms.Outcome) -> None:
                   "last_error": outcome.detail}
     else:
         fields = {"status": domain.FAILED, "last_error": domain.unknown_outcome(outcome.detail, claimed.attempts)}
-    with transaction.atomic(durable=True), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {_TABLE} SET updated_at = %s, " + ", ".join(f"{name} = %s" for name in fields)
                        + " WHERE id = %s AND claim = %s", [now, *fields.values(), claimed.id, claimed.claim])
         updated = cursor.rowcount

@@ -205,7 +205,7 @@ def test_a_sender_that_dies_between_send_and_commit_leaves_one_send_and_a_failed
     given_customer()
     deliver("notifications-orders", orders.OrderCreated(id="o1", customer_id="c1"), version=1)
     row = Notification.objects.get()
-    claimed = services._claim(row.pk)
+    claimed = services._claim("id = %s", [row.pk])
     assert sms.send(claimed.sms_number, claimed.text).result == "sent"
     # the process is gone: nothing records the outcome
     row.refresh_from_db()
@@ -224,7 +224,7 @@ def test_a_row_held_by_one_sender_is_not_sent_by_another(webhook):
     given_customer()
     deliver("notifications-orders", orders.OrderCreated(id="o1", customer_id="c1"), version=1)
     row = Notification.objects.get()
-    assert services._claim(row.pk) is not None
+    assert services._claim("id = %s", [row.pk]) is not None
     assert services.send_notification(notification_id=row.pk) is None
     assert webhook.requests == []
 
@@ -344,3 +344,19 @@ def test_a_readied_order_through_the_real_modules_texts_the_delivered_total(webh
         ordering.cancel_order(order_id=order_id, reason="staff")
         deliver_all()
     assert webhook.texts_to("555-0200")[-3:] == [received(order_id), ready(order_id, "25.00"), canceled(order_id)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_event_costs_three_round_trips_and_its_text_two_more(webhook):
+    """The handler: inbox row with the version guard, the customer's number, the notification with the commit;
+    after the commit the claim and the outcome are one statement each (autocommit)."""
+    from eventstore.tests.test_backend import sent
+
+    given_customer()
+    deliver("notifications-orders", orders.OrderCreated(id="o0", customer_id="c1"), version=1)
+    with sent() as messages:
+        deliver("notifications-orders", orders.OrderCreated(id="o1", customer_id="c1"), version=1)
+    round_trips = [text for kind, text in messages if kind in ("Query", "Sync")]
+    assert len(round_trips) == 5, messages
+    assert round_trips[-2].startswith("UPDATE notifications_notification SET status")
+    assert Notification.objects.get(order_id="o1").status == "sent" and len(webhook.requests) == 2
