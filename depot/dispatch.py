@@ -29,6 +29,11 @@ shopping_lists = Repository(domain.ShoppingList)
 bots = Repository(domain.Bot)
 
 
+_NEXT_PAIR = (f"SELECT (SELECT id FROM {ShoppingListRow._meta.db_table} WHERE status = %s ORDER BY created_at, id LIMIT 1),"
+              f" (SELECT id FROM {BotRow._meta.db_table} WHERE status = %s ORDER BY available_since, id LIMIT 1)")
+"""The oldest available list and the bot idle the longest, in one statement (either ``NULL`` when there is none)."""
+
+
 def lock() -> None:
     """Take the ``depot-dispatch`` lock until the transaction ends. Precondition: inside ``transaction.atomic()``.
 
@@ -58,11 +63,8 @@ def dispatch(*, limit: int = 100) -> int:
     lock()
     assigned = 0
     while assigned < limit:
-        list_id = rows.value(ShoppingListRow, "id", "status = %s", [domain.AVAILABLE], order_by="created_at, id")
-        if list_id is None:
-            break
-        bot_id = rows.value(BotRow, "id", "status = %s", [domain.IDLE], order_by="available_since, id")
-        if bot_id is None:
+        [(list_id, bot_id)] = rows.fetch(_NEXT_PAIR, [domain.AVAILABLE, domain.IDLE])
+        if list_id is None or bot_id is None:
             break
         try:
             assign(shopping_lists.load(list_id), bots.load(bot_id))

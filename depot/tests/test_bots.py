@@ -68,6 +68,20 @@ def test_given_an_available_list_when_a_bot_comes_online_then_dispatch_assigns_i
         "depot.ShoppingListAssigned")
 
 
+def test_dispatch_reads_the_next_list_and_the_next_bot_in_one_statement(mall):
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from depot import dispatch
+
+    list_in(mall, "available")
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        assert dispatch.dispatch() == 0
+    [read] = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith("SELECT (")]
+    assert "depot_shoppinglist" in read and "depot_bot" in read
+    assert sum("depot_bot" in q["sql"] for q in captured.captured_queries) == 1
+
+
 def test_the_oldest_available_list_goes_to_the_bot_idle_the_longest(mall):
     first_bot, second_bot = services.register_bot(name="A"), services.register_bot(name="B")
     services.bot_online(bot_id=second_bot)
