@@ -81,10 +81,11 @@ class BasketApi(KioskEndpoint):
     @extend_schema(operation_id="getBasket", responses=responses(BasketResponse, 404))
     def get(self, request, basket_id: str):
         """The basket with its items in the order they were first added and its total."""
-        row = rows.first(models.Basket, "id = %s", [basket_id]) if is_valid_id(basket_id) else None
+        row, lines = (rows.first_with_all(models.Basket, basket_id, models.BasketItem, "basket_id", order_by="position")
+                      if is_valid_id(basket_id) else (None, []))
         if row is None:
             raise NotFound("basket")
-        row.lines = rows.all(models.BasketItem, "basket_id = %s", [row.id], order_by="position")
+        row.lines = lines
         return Response(basket_response({"basket": row}))
 
     @extend_schema(operation_id="cancelBasket", request=None,

@@ -71,6 +71,20 @@ def test_full_kiosk_flow_shows_items_total_and_checkout(client, headers, shop):
                                                                                               8.8, 2)
 
 
+def test_a_basket_and_its_lines_come_in_one_read(client, headers, shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    basket_id = services.start_basket(customer_id="c1")
+    services.add_item(basket_id=basket_id, product_id=shop["pear"], quantity=1)
+    services.add_item(basket_id=basket_id, product_id=shop["apple"], quantity=2)
+    with CaptureQueriesContext(connection) as captured:
+        basket = call(client, "GET", f"/api/baskets/{basket_id}", headers["kiosk"]).json()["basket"]
+    assert [item["productName"] for item in basket["items"]] == ["Pear", "Apple"] and basket["total"] == 4.6
+    [read] = [q["sql"] for q in captured.captured_queries if "baskets_basket" in q["sql"]]
+    assert "baskets_basketitem" in read
+
+
 def test_cancel_basket_empties_it(client, headers, shop):
     basket_id = services.start_basket(customer_id="c1")
     services.add_item(basket_id=basket_id, product_id=shop["apple"], quantity=1)

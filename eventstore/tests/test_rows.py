@@ -33,3 +33,26 @@ def test_given_rows_when_all_exists_and_value_then_ordered_and_raw():
     assert not rows.exists(SagaInstance, "saga_id = %s AND step = %s", ["c", 3])
     assert rows.value(SagaInstance, "saga_id", "saga_name = %s", ["rows.Test"], order_by="step DESC") == "b"
     assert rows.value(SagaInstance, "saga_id", "saga_name = %s", ["none"]) is None
+
+
+def test_first_with_all_gives_the_row_and_its_ordered_children_as_first_and_all_do():
+    from eventstore.models import StoredEvent
+    from toyapp.models import Tally
+
+    Tally.objects.create(counter_id="t-full", total=3, handled=2, order=[1, 2])
+    Tally.objects.create(counter_id="t-empty")
+    for version in (2, 1):
+        StoredEvent.objects.create(event_id=f"00000000-0000-0000-0000-00000000000{version}", stream_type="toy.Counter",
+                                   stream_id="t-full", version=version, event_name="toy.X", event_version=1,
+                                   payload={"by": 1.5, "n": version}, metadata={}, occurred_at=timezone.now())
+
+    def fields(instance):
+        return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+    row, events = rows.first_with_all(Tally, "t-full", StoredEvent, "stream_id", order_by="version")
+    assert fields(row) == fields(rows.first(Tally, "counter_id = %s", ["t-full"])) and row.order == [1, 2]
+    assert [fields(event) for event in events] == [
+        fields(event) for event in rows.all(StoredEvent, "stream_id = %s", ["t-full"], order_by="version")]
+    assert [event.payload["n"] for event in events] == [1, 2] and str(events[0].payload["by"]) == "1.5"
+    assert rows.first_with_all(Tally, "t-empty", StoredEvent, "stream_id", order_by="version")[1] == []
+    assert rows.first_with_all(Tally, "missing", StoredEvent, "stream_id", order_by="version") == (None, [])
