@@ -416,15 +416,17 @@ class Relay:
                     if not upcoming:
                         await self._idle(conn)
                         continue
-                if complete and self._drain_notifications(conn) == 0:
-                    statement = asyncio.ensure_future(self._mark(conn, to_mark))
-                else:
+                statement = None
+                if not complete or self._drain_notifications(conn) > 0:
                     statement = asyncio.ensure_future(self._fetch(
                         conn, exclude=[row.position for row in upcoming], mark=to_mark))
+                elif to_mark is not None:
+                    statement = asyncio.ensure_future(self._mark(conn, to_mark))
                 to_mark = None
-                await asyncio.sleep(0)
+                if statement is not None:
+                    await asyncio.sleep(0)
                 batch = await self._publish(upcoming)
-                read = await statement
+                read = await statement if statement is not None else None
                 upcoming, complete = ([], False) if read is None or batch.error else read
                 await self._settle(batch)
                 if batch.failed is None:
