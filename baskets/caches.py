@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
-
 from baskets.models import ProductCache, StoreCache
 from eventstore import rows
 from eventstore.errors import RetryLater
@@ -53,27 +51,16 @@ def product(product_id: str) -> ProductCache | None:
 
 
 
-_PRODUCT_COLUMNS = ("id", "store_id", "name", "price", "version", "removed")
-_STORE_COLUMNS = ("id", "name", "participating", "version", "removed")
-_PRODUCT_WITH_STORE = (
-    "SELECT " + ", ".join([f"p.{c}" for c in _PRODUCT_COLUMNS] + [f"s.{c}" for c in _STORE_COLUMNS])
-    + f" FROM {ProductCache._meta.db_table} p LEFT JOIN {StoreCache._meta.db_table} s ON s.id = p.store_id"
-    " WHERE p.id = %s"
-)
-
-
 def product_with_store(product_id: str) -> tuple[ProductCache | None, StoreCache | None]:
     """The cached product (removed ones included) and its cached store, in one read when both are cached;
     each is read through the stores facade on a miss, as ``product`` and ``store`` do."""
-    found = rows.fetch(_PRODUCT_WITH_STORE, [product_id])
-    if not found:
+    item, shop = rows.first_with_related(ProductCache, product_id, StoreCache, "store_id")
+    if item is None:
         item = product(product_id)
-        return item, (store(item.store_id) if item is not None else None)
-    values = found[0]
-    item = ProductCache.from_db(connection.alias, _PRODUCT_COLUMNS, values[:len(_PRODUCT_COLUMNS)])
-    if values[len(_PRODUCT_COLUMNS)] is None:
-        return item, store(item.store_id)
-    return item, StoreCache.from_db(connection.alias, _STORE_COLUMNS, values[len(_PRODUCT_COLUMNS):])
+    if item is not None and shop is None:
+        shop = store(item.store_id)
+    return item, shop
+
 
 def _apply(model, row_id: str, version: int, changes: dict[str, Any], created: dict[str, Any] | None,
            read_through) -> None:

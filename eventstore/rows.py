@@ -85,13 +85,24 @@ def value(model: type[models.Model], column: str, where: str, params: Sequence[A
 
 
 @lru_cache(maxsize=None)
-def _joined(model: type[models.Model], child: type[models.Model], child_key: str, order_by: str) -> str:
+def _joined(model: type[models.Model], other: type[models.Model], on: str, order_by: str = "") -> str:
+    """``SELECT`` every column of ``model`` (alias ``p``) and of ``other`` (alias ``o``, joined ``ON on``) for the
+    ``model`` row whose primary key is the parameter."""
     quote = connection.ops.quote_name
-    pk = quote(model._meta.pk.column)
     columns = [f"p.{quote(f.column)}" for f in model._meta.concrete_fields] + [
-        f"c.{quote(f.column)}" for f in child._meta.concrete_fields]
-    return (f"SELECT {', '.join(columns)} FROM {quote(model._meta.db_table)} p LEFT JOIN {quote(child._meta.db_table)} c"
-            f" ON c.{quote(child_key)} = p.{pk} WHERE p.{pk} = %s ORDER BY c.{quote(order_by)}")
+        f"o.{quote(f.column)}" for f in other._meta.concrete_fields]
+    return (f"SELECT {', '.join(columns)} FROM {model._meta.db_table} p LEFT JOIN {other._meta.db_table} o"
+            f" ON {on} WHERE p.{quote(model._meta.pk.column)} = %s" + (f" ORDER BY o.{quote(order_by)}" if order_by else ""))
+
+
+def _split(model: type[models.Model], other: type[models.Model], found: list[tuple]) -> tuple[Any, list]:
+    """The ``model`` instance of the first joined row and the ``other`` instances of every row that has one."""
+    _, names, converters = _columns(model)
+    _, other_names, other_converters = _columns(other)
+    width, other_pk = len(names), other_names.index(other._meta.pk.attname)
+    return (_instance(model, names, converters, found[0][:width]),
+            [_instance(other, other_names, other_converters, row[width:]) for row in found
+             if row[width + other_pk] is not None])
 
 
 def first_with_all(model: type[models.Model], key: Any, child: type[models.Model], child_key: str, *,
@@ -99,13 +110,18 @@ def first_with_all(model: type[models.Model], key: Any, child: type[models.Model
     """The row of ``model`` whose primary key is ``key`` (``None`` if none) and the rows of ``child`` whose
     ``child_key`` column holds that key, ordered by their column ``order_by``: ``first`` and ``all`` in one
     statement (a LEFT JOIN)."""
-    _, names, converters = _columns(model)
-    _, child_names, child_converters = _columns(child)
-    found = fetch(_joined(model, child, child_key, order_by), [key])
-    if not found:
-        return None, []
-    width, child_pk = len(names), child_names.index(child._meta.pk.attname)
-    return (_instance(model, names, converters, found[0][:width]),
-            [_instance(child, child_names, child_converters, row[width:]) for row in found
-             if row[width + child_pk] is not None])
+    quote = connection.ops.quote_name
+    found = fetch(_joined(model, child, f"o.{quote(child_key)} = p.{quote(model._meta.pk.column)}", order_by), [key])
+    return _split(model, child, found) if found else (None, [])
 
+
+def first_with_related(model: type[models.Model], key: Any, related: type[models.Model], column: str) -> tuple[
+        Any, Any]:
+    """The row of ``model`` whose primary key is ``key`` and the row of ``related`` whose primary key its
+    ``column`` holds (each ``None`` if missing): two ``first`` reads in one statement (a LEFT JOIN)."""
+    quote = connection.ops.quote_name
+    found = fetch(_joined(model, related, f"o.{quote(related._meta.pk.column)} = p.{quote(column)}"), [key])
+    if not found:
+        return None, None
+    row, others = _split(model, related, found)
+    return row, (others[0] if others else None)

@@ -56,3 +56,22 @@ def test_first_with_all_gives_the_row_and_its_ordered_children_as_first_and_all_
     assert [event.payload["n"] for event in events] == [1, 2] and str(events[0].payload["by"]) == "1.5"
     assert rows.first_with_all(Tally, "t-empty", StoredEvent, "stream_id", order_by="version")[1] == []
     assert rows.first_with_all(Tally, "missing", StoredEvent, "stream_id", order_by="version") == (None, [])
+
+
+def test_first_with_related_gives_the_row_and_the_row_its_column_points_to_as_two_first_reads_do():
+    from eventstore.models import Checkpoint
+
+    Checkpoint.objects.create(name="c-1", position=7)
+    created = _instance("s-related", 2)
+    created.saga_id = "c-1"
+    created.save()
+
+    def fields(instance):
+        return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+    row, related = rows.first_with_related(SagaInstance, created.pk, Checkpoint, "saga_id")
+    assert fields(row) == fields(rows.first(SagaInstance, "id = %s", [created.pk])) and row.data["items"] == [1]
+    assert fields(related) == fields(rows.first(Checkpoint, "name = %s", ["c-1"]))
+    Checkpoint.objects.all().delete()
+    assert rows.first_with_related(SagaInstance, created.pk, Checkpoint, "saga_id")[1] is None
+    assert rows.first_with_related(SagaInstance, -1, Checkpoint, "saga_id") == (None, None)
