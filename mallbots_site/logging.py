@@ -12,10 +12,11 @@ from eventstore import context
 
 
 def skip_unused_record_fields() -> None:
-    """Stop every log record from collecting what no format here prints: its caller (a walk up the stack),
-    thread, process and multiprocessing names (the logging HOWTO's "Optimization"; ADR 29)."""
+    """Stop every log record from collecting what no format prints: its caller (a walk up the stack), thread
+    and multiprocessing names (the logging HOWTO's "Optimization"; ADR 29). The process id stays: gunicorn's
+    own format, which the web workers' uvicorn lines go through, prints ``[%(process)d]``."""
     logging._srcfile = None
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging.logThreads = logging.logMultiprocessing = False
 
 
 class ContextFilter(logging.Filter):

@@ -7,9 +7,11 @@ processes with the console exporter in ``test_tracing_e2e``.
 from __future__ import annotations
 
 import logging
+import os
 from decimal import Decimal
 
 import pytest
+from gunicorn import glogging
 
 from baskets import services as baskets
 from customers import services as customers
@@ -116,9 +118,9 @@ def test_given_tracing_on_when_a_checkout_runs_through_the_consumers_then_every_
         assert cause is not None and row.metadata["traceparent"].split("-")[2] == f"{cause.context.span_id:016x}"
 
 
-def test_log_records_skip_the_caller_and_process_fields_no_format_prints():
+def test_log_records_skip_the_caller_and_thread_fields_no_format_prints():
     assert (logging._srcfile, logging.logThreads, logging.logProcesses, logging.logMultiprocessing) == \
-        (None, False, False, False)
+        (None, False, True, False)
     captured = []
     handler = logging.Handler()
     handler.emit = captured.append
@@ -128,4 +130,12 @@ def test_log_records_skip_the_caller_and_process_fields_no_format_prints():
         logger.warning("where from?")
     finally:
         logger.removeHandler(handler)
-    assert (captured[0].funcName, captured[0].thread, captured[0].process) == ("(unknown function)", None, None)
+    assert (captured[0].funcName, captured[0].thread, captured[0].process) == ("(unknown function)", None, os.getpid())
+
+
+def test_gunicorn_formats_the_web_workers_lines():
+    """The web workers' uvicorn lines go through gunicorn's handlers, whose format prints the process id."""
+    record = logging.getLogger("uvicorn.error").makeRecord("uvicorn.error", logging.INFO, __file__, 0,
+                                                           "Started server process [%d]", (os.getpid(),), None)
+    line = logging.Formatter(glogging.Logger.error_fmt, glogging.Logger.datefmt).format(record)
+    assert line.endswith(f"[{os.getpid()}] [INFO] Started server process [{os.getpid()}]")

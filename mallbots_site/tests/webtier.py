@@ -22,7 +22,8 @@ from mallbots_site.web import http_server_argv, listening_socket
 @contextlib.contextmanager
 def web_tier(log_path: Path, *, workers: int = 1, **env) -> Iterator[str]:
     """Bind a free port like ``run_all``, start ``workers`` web workers on it, yield ``http://127.0.0.1:<port>``
-    once every worker is up; on exit stop it with SIGTERM (graceful) and fail if it does not stop cleanly."""
+    once every worker is up; on exit stop it with SIGTERM (graceful) and fail if it does not stop cleanly or
+    a log line could not be formatted."""
     port = processes.free_port(settings.EMBEDDED_NATS_PORT + 400)
     sock = listening_socket("127.0.0.1", port)
     server = None
@@ -37,6 +38,7 @@ def web_tier(log_path: Path, *, workers: int = 1, **env) -> Iterator[str]:
         yield base
         server.send_signal(signal.SIGTERM)
         assert server.wait(30) == 0, log_path.read_text(errors="replace")
+        assert "--- Logging error ---" not in log_path.read_text(errors="replace")
     finally:
         if server is not None and server.poll() is None:
             tools.stop(server)
