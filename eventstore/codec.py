@@ -3,6 +3,13 @@
 Encoding writes a ``Decimal`` through ``float``: for amounts up to 9,999,999,999.99 with two
 places the shortest float repr is exactly the decimal text, so nothing is lost. Decoding parses
 every JSON number with a fraction as ``Decimal`` (never as a binary float).
+
+``dumps`` encodes with orjson (about five times faster than the standard library here, ADR 31) and
+gives the standard encoder's text: timestamps and ``Decimal`` still go through ``_default``, and
+anything orjson refuses (integers beyond 64 bits, a non-finite ``Decimal``, dataclasses, non-string keys)
+goes to the standard encoder. Two differences remain, for floats only, which no payload here holds: an
+exponent is written without padding (``1e-7``, not ``1e-07``) and a non-finite float as ``null``. Decoding stays with the standard library, the one
+that parses fractions straight to ``Decimal``.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import json
 import uuid
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 
 def _default(value: Any) -> Any:
@@ -28,8 +37,20 @@ _ENCODER = json.JSONEncoder(default=_default, separators=(",", ":"), ensure_asci
 _DECODER = json.JSONDecoder(parse_float=Decimal)
 
 
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _default_strict(value: Any) -> Any:
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise TypeError("a non-finite Decimal goes to the standard encoder")
+    return _default(value)
+
+
 def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    try:
+        return orjson.dumps(value, default=_default_strict, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return _ENCODER.encode(value)
 
 
 def loads(text: str | bytes) -> Any:
