@@ -17,6 +17,7 @@ from typing import Iterator
 from bench import core, payloads
 from bench.es_peer import Peer
 from bench.pg_insert import NOTE as PG_NOTE, PgInsert
+from bench.sql_floor import SqlFloor
 
 NAME = "kernel"
 PROVIDES = ("pg_insert", "pg_insert_three_round_trips", "eventsourcing_new", "eventsourcing_existing", "eventsourcing_existing_cached",
@@ -106,14 +107,19 @@ def run(ctx: core.Context) -> list[core.Figure]:
     except Exception as exc:
         peer, peer_error = None, f"eventsourcing unavailable ({type(exc).__name__}: {exc})"
     samples: dict[str, list[float]] = {k: [] for k in ("pg", "pg3", "es_new", "es_existing", "es_cached", "raw",
-                                                       "new", "existing", "existing_uncached")}
+                                                       "new", "existing", "existing_uncached", "floor_append",
+                                                       "floor_new", "floor_existing")}
     core.run_for(60, kernel.raw_append, max_ops=100)
     kernel.open(50)
     try:
-        with PgInsert(ctx.conninfo) as pg:
+        with PgInsert(ctx.conninfo) as pg, SqlFloor(ctx.conninfo) as floor:
             for _ in range(ctx.reps):
                 samples["pg"].append(pg.rep(seconds))
                 samples["pg3"].append(pg.rep_three_round_trips(seconds / 2))
+                samples["floor_append"].append(core.run_for(seconds / 2, floor.append))
+                samples["floor_new"].append(core.run_for(seconds / 2, floor.new))
+                floor.open(per_round)
+                samples["floor_existing"].append(core.run_for(seconds / 2, floor.existing))
                 if peer is not None:
                     samples["es_new"].append(peer.rep_new(seconds))
                     samples["es_existing"].append(peer.rep_existing(seconds, peer.open(per_round)))
@@ -161,6 +167,18 @@ def run(ctx: core.Context) -> list[core.Figure]:
                      f" {versions(samples['existing'])}")
     uncached_note = (f"as command_existing with the aggregate cache off (load from the snapshot + events);"
                      f" {versions(samples['existing_uncached'])}")
+    floor_note = ("the event store's statements for {what}, sent by psycopg alone in the messages the backend "
+                  "sends (bench/sql_floor.py): the ratio the kernel could reach with no Python around them")
+    floors = [
+        core.measured("event_append_sql_floor", samples["floor_append"], "events/s", baseline=pg,
+                      target="informational", note=floor_note.format(what="event_append (one message)")),
+        core.measured("command_new_sql_floor", samples["floor_new"], "events/s", baseline=pg, target="informational",
+                      note=floor_note.format(what="command_new: event + outbox row (one message)")),
+        core.measured("command_existing_sql_floor", samples["floor_existing"], "events/s", baseline=pg,
+                      target="informational",
+                      note=floor_note.format(what="command_existing: the cache's read, then event + outbox row "
+                                                  "(two messages)")),
+    ]
     ten = core.measured("load_10_events", load_ms[10], "ms",
                         note="repository.load of a 10-event stream (no snapshot), aggregate cache off")
     return [
@@ -177,6 +195,7 @@ def run(ctx: core.Context) -> list[core.Figure]:
                       target="informational", note=uncached_note),
         core.measured("command_existing_uncached_vs_es", samples["existing_uncached"], "events/s",
                       baseline=es_existing, at_least=1.2, note="cache off against cache off"),
+        *floors,
         ten,
         core.measured("load_1000_events", load_ms[1000], "ms", baseline=ten, at_most=2,
                       note=f"snapshot every {SNAPSHOT_EVERY}: snapshot at 1000 + 0 events to replay"),
