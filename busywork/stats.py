@@ -13,6 +13,7 @@ from devtools.stats import percentile
 @dataclass
 class Stats:
     requests: int = 0
+    operations: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     server_errors: int = 0
@@ -52,6 +53,8 @@ class Summary:
     unresolved: int
     approved_ms: list[float]
     final_ms: list[float]
+    operations: dict[str, int] = field(default_factory=dict)
+    """Requests sent by operation (``getOrder``, ``addItem`` …), answered or not."""
 
     @classmethod
     def of(cls, stats: Stats, *, duration: float, clients: int, rate: float) -> "Summary":
@@ -60,7 +63,8 @@ class Summary:
                    errors=dict(stats.errors.most_common()), server_errors=stats.server_errors,
                    actions=dict(stats.actions.most_common()), checkouts=stats.checkouts, approved=stats.approved,
                    rejected=stats.rejected, rejected_expected=stats.rejected_expected, unresolved=stats.unresolved,
-                   approved_ms=list(stats.approved_ms), final_ms=list(stats.final_ms))
+                   approved_ms=list(stats.approved_ms), final_ms=list(stats.final_ms),
+                   operations=dict(stats.operations.most_common()))
 
     @property
     def requests_per_second(self) -> float:
@@ -97,7 +101,7 @@ class Summary:
             "checkout_to_approved_ms": {f"p{p}": _round(self.latency(p)) for p in (50, 95, 99)},
             "checkout_to_final_ms": {f"p{p}": _round(_percentile(self.final_ms, p)) for p in (50, 95, 99)},
             "server_errors": self.server_errors, "errors": self.errors, "statuses": self.statuses,
-            "actions": self.actions, "problems": self.problems,
+            "actions": self.actions, "operations": self.operations, "problems": self.problems,
         }
 
     def format(self) -> str:

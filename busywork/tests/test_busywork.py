@@ -129,3 +129,5 @@ def test_given_the_whole_system_when_busywork_runs_then_no_server_error_and_chec
         summary.format()
     assert summary.checkouts >= 1 and summary.approved + summary.rejected >= 1, summary.format()
     assert summary.actions.get("buy", 0) >= 1 and summary.requests > 20
+    assert sum(summary.operations.values()) == summary.requests
+    assert summary.operations["checkoutBasket"] >= summary.checkouts and summary.operations["getOrder"] >= 1
