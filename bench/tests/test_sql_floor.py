@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bench import database
 from bench.kernel import Kernel
 from bench.sql_floor import SqlFloor
 
@@ -34,9 +35,7 @@ def floor_statements(floor: SqlFloor, operation) -> list[str]:
 
 @pytest.fixture
 def floor():
-    settings = connection.settings_dict
-    conninfo = f"host={settings['HOST']} port={settings['PORT']} user={settings['USER']} dbname={settings['NAME']}"
-    with SqlFloor(conninfo) as opened:
+    with SqlFloor(database.conninfo(connection.settings_dict)) as opened:
         yield opened
 
 
