@@ -31,6 +31,7 @@ MODULES = [
     "bench.websocket",
     "bench.board",
     "bench.e2e",
+    "bench.before",
     "bench.fulfilment",
 ]
 

@@ -88,9 +88,12 @@ class System:
 
 
 @contextlib.contextmanager
-def running_system(ctx: core.Context, **env_extra: str) -> Iterator[System]:
-    """Scratch NATS + ``run_all`` (``env_extra`` added to its environment; no bots unless it sets
-    ``BOT_SIM_COUNT``) on a fresh database; yields once the API answers, stops everything after."""
+def running_system(ctx: core.Context, *, base_dir: Path | None = None, logs: str = "e2e",
+                   **env_extra: str) -> Iterator[System]:
+    """Scratch NATS + ``run_all`` of the tree at ``base_dir`` (default: this one; ``bench.before`` runs an
+    older commit's) with ``env_extra`` added to its environment (no bots unless it sets ``BOT_SIM_COUNT``), on
+    a fresh database, logging to ``VAR_DIR/bench-logs/<logs>-*.log``; yields once the API answers, stops
+    everything after."""
     from mallbots_site.embedded import nats_server_binary
 
     web_port, nats_port = ctx.port(WEB_PORT_OFFSET), ctx.port(NATS_PORT_OFFSET)
@@ -102,7 +105,7 @@ def running_system(ctx: core.Context, **env_extra: str) -> Iterator[System]:
     store = ctx.var_dir / "bench-e2e-nats"
     shutil.rmtree(store, ignore_errors=True)
     nats = processes.LoggedProcess([nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1",
-                                    "-p", str(nats_port)], ctx.log_path("e2e-nats"))
+                                    "-p", str(nats_port)], ctx.log_path(f"{logs}-nats"))
     system = None
     try:
         processes.wait_until(lambda: not core.port_free(nats_port), 15, "scratch nats-server", watch=[nats])
@@ -111,13 +114,14 @@ def running_system(ctx: core.Context, **env_extra: str) -> Iterator[System]:
                       NATS_URL=f"nats://127.0.0.1:{nats_port}", DJANGO_SETTINGS_MODULE="mallbots_site.settings",
                       WEB_HOST="127.0.0.1", WEB_PORT=str(web_port), BOT_SIM_BASE_URL=base_url,
                       SHUTDOWN_TIMEOUT_SECONDS="10", **{"BOT_SIM_COUNT": "0", **env_extra})
-        manage = [sys.executable, str(Path(ctx.settings.BASE_DIR) / "manage.py")]
-        system = processes.LoggedProcess(manage + ["run_all"], ctx.log_path("e2e-run_all"), env=env,
-                                         cwd=ctx.settings.BASE_DIR, start_new_session=True)
+        tree = Path(base_dir or ctx.settings.BASE_DIR)
+        manage = [sys.executable, str(tree / "manage.py")]
+        system = processes.LoggedProcess(manage + ["run_all"], ctx.log_path(f"{logs}-run_all"), env=env,
+                                         cwd=tree, start_new_session=True)
         processes.wait_ready(base_url + "/readiness", [system], timeout=180)
         issued = subprocess.run(manage + ["shell", "-c", "from busywork import issue_busywork_token; "
                                           "print(issue_busywork_token()[0])"],
-                                env=env, cwd=ctx.settings.BASE_DIR, capture_output=True, text=True, timeout=120)
+                                env=env, cwd=tree, capture_output=True, text=True, timeout=120)
         token = next((line for line in issued.stdout.splitlines() if line.startswith("staff_")), "")
         if not token:
             raise RuntimeError(f"could not issue a staff token: {issued.stderr[-500:]}")
@@ -145,7 +149,7 @@ def _load(system: System, **options):
     return uvloop.run(run_load(system.base_url, system.token, **options))
 
 
-def _warm_up(ctx: core.Context, system: System) -> None:
+def warm_up(ctx: core.Context, system: System) -> None:
     """A catalog to buy from, then a few checkouts until orders get approved (consumers are up)."""
     from busywork import seed_catalog
 
@@ -199,7 +203,7 @@ def cpu_figures(prefix: str, watch: procstats.Watch, orders: int, *, what: str, 
     return figures
 
 
-def _latency(ctx: core.Context, system: System) -> list[core.Figure]:
+def checkout_latency(ctx: core.Context, system: System) -> list[core.Figure]:
     duration = ctx.scale(60, 15)
     with procstats.Watch(system.groups) as idle:
         time.sleep(ctx.scale(10, 5))
@@ -247,7 +251,7 @@ def _sustained(ctx: core.Context, system: System, rate: int, seconds: float) -> 
     return ok, achieved, text
 
 
-def _capacity(ctx: core.Context, system: System) -> core.Figure:
+def capacity(ctx: core.Context, system: System) -> core.Figure:
     seconds = ctx.scale(15, 6)
     best, steps, passed_rate, failed_rate = 0.0, [], 0, None
     rate = CAPACITY_STEP
@@ -339,8 +343,8 @@ def run(ctx: core.Context) -> list[core.Figure]:
     figures: list[core.Figure] = []
     try:
         with running_system(ctx) as system:
-            _warm_up(ctx, system)
-            for part in (_latency, lambda c, s: [_capacity(c, s)], _busywork):
+            warm_up(ctx, system)
+            for part in (checkout_latency, lambda c, s: [capacity(c, s)], _busywork):
                 figures += part(ctx, system)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"

@@ -24,7 +24,7 @@ import urllib.error
 import urllib.request
 
 from bench import core, procstats
-from bench.e2e import BUY_ONLY, _load, _warm_up, cpu_figures, running_system
+from bench.e2e import BUY_ONLY, _load, cpu_figures, running_system, warm_up
 from devtools.stats import percentile
 
 NAME = "fulfilment"
@@ -95,7 +95,7 @@ def run(ctx: core.Context) -> list[core.Figure]:
     duration = ctx.scale(60, 20)
     try:
         with running_system(ctx, **BOT_ENV) as system:
-            _warm_up(ctx, system)
+            warm_up(ctx, system)
             payer = Payer(system.conninfo, system.base_url, system.token)
             payer.start()
             started = time.time()

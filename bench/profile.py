@@ -108,7 +108,7 @@ def main(argv: list[str]) -> int:
     out_dir.mkdir(parents=True)
     wanted = {r.strip() for r in args.roles.split(",") if r.strip()}
     with e2e.running_system(ctx) as system:
-        e2e._warm_up(ctx, system)
+        e2e.warm_up(ctx, system)
         roles = procstats.roles_of_run_all(system.pid)
         by_role: dict[str, list[int]] = collections.defaultdict(list)
         for pid, role in roles.items():
