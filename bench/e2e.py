@@ -203,13 +203,15 @@ def cpu_figures(prefix: str, watch: procstats.Watch, orders: int, *, what: str, 
     return figures
 
 
-def checkout_latency(ctx: core.Context, system: System) -> list[core.Figure]:
+def checkout_latency(ctx: core.Context, system: System, *, settle_seconds: float = 15) -> list[core.Figure]:
+    """Part 1: checkout → approved at 10/s with the CPU by role, over the paced load and up to
+    ``settle_seconds`` more while the last orders are followed to their final status."""
     duration = ctx.scale(60, 15)
     with procstats.Watch(system.groups) as idle:
         time.sleep(ctx.scale(10, 5))
     with procstats.Watch(system.groups) as watch:
         summary = _load(system, clients=LATENCY_CLIENTS, duration=duration, rate=CHECKOUT_RATE, mix=BUY_ONLY,
-                        underpay_rate=0, reuse_customer_rate=0.9, seed=10, poll_grace=15)
+                        underpay_rate=0, reuse_customer_rate=0.9, seed=10, poll_grace=settle_seconds)
     if not summary.approved_ms:
         return [core.skipped(name, f"no order approved: {dict(summary.errors)}", unit=unit)
                 for name, unit in FIGURES[:4]]
