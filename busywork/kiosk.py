@@ -119,9 +119,7 @@ class Kiosk:
         self.load, self.http, self.stats, self.world, self.rng = load, load.http, load.stats, load.world, rng
 
     async def send(self, op: str, method: str, path: str, body: Any = None) -> Response | None:
-        """One request, counted (in all and by ``op``); ``None`` (counted as an error by type) when no HTTP answer
-        came."""
-        self.stats.requests += 1
+        """One request, counted by ``op``; ``None`` (counted as an error by type) when no HTTP answer came."""
         self.stats.operations[op] += 1
         try:
             response = await self.http.request(method, path, body)

@@ -12,8 +12,8 @@ from devtools.stats import percentile
 
 @dataclass
 class Stats:
-    requests: int = 0
     operations: Counter = field(default_factory=Counter)
+    """Requests sent by operation (``getOrder``, ``addItem`` …), answered or not."""
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     server_errors: int = 0
@@ -25,6 +25,10 @@ class Stats:
     unresolved: int = 0
     approved_ms: list[float] = field(default_factory=list)
     final_ms: list[float] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        return sum(self.operations.values())
 
     def error(self, kind: str) -> None:
         self.errors[kind] += 1
