@@ -16,6 +16,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from access.models import ApiToken
+from access import token_cache
 from access.principals import DevicePrincipal, actor_of, effective_roles
 from eventstore import context, rows
 
@@ -61,16 +62,21 @@ _TOKEN_BY_HASH = (
     f" FROM {ApiToken._meta.db_table} t LEFT JOIN {_User._meta.db_table} u ON u.id = t.user_id"
     " WHERE t.token_hash = %s"
 )
+_LAST_USED_AT = 7
 
 
 def _token_by_hash(token_hash: str) -> ApiToken | None:
     """One indexed read on every API request, kept off the ORM and prepared once per connection
     (``rows.fetch``): the token, its staff user and the user's roles (cached on the user for
-    the permission checks)."""
-    found = rows.fetch(_TOKEN_BY_HASH, [token_hash])
-    if not found:
-        return None
-    [row] = found
+    the permission checks). In a web worker the row comes from ``token_cache`` while it holds it."""
+    row = token_cache.cache.get(token_hash)
+    if row is None:
+        generation = token_cache.cache.generation
+        found = rows.fetch(_TOKEN_BY_HASH, [token_hash])
+        if not found:
+            return None
+        [row] = found
+        token_cache.cache.put(token_hash, row, generation)
     (pk, kind, name, bot_id, user_id, expires_at, revoked_at, last_used_at,
      username, is_active, is_staff, is_superuser, groups) = row
     token = ApiToken(id=pk, kind=kind, name=name, bot_id=bot_id, user_id=user_id, token_hash=token_hash,
@@ -122,6 +128,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             principal = DevicePrincipal(kind=token.kind, name=token.name)
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token_cache.cache.touch(token.token_hash, _LAST_USED_AT, now)
         context.set_actor(actor_of(principal))
         return principal, token
 

@@ -5,7 +5,8 @@ its pool of ``WEB_THREADS`` threads (a2wsgi's responder for streamed bodies; ADR
 under gunicorn's gthread workers (one thread per request, a persistent database connection per thread, no
 async/sync hops inside Django). ``websocket`` scopes go to
 Channels with session authentication and the Origin checked against ``ALLOWED_HOSTS``. ``lifespan``
-shutdown closes the order board's NATS subscription (``search.board``).
+start-up starts the token cache's listener (``access.token_cache``, ADR 33); shutdown stops it and closes the
+order board's NATS subscription (``search.board``).
 
 The environment (``DATABASE_URL``, ``NATS_URL``, ``DJANGO_SECRET_KEY``) comes from the parent, ``run_all``
 (whose ``manage.py`` prepared it) or the deployment: a server's workers must attach to one PostgreSQL and
@@ -22,19 +23,22 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from mallbots_site.wsgi import application as wsgi_application  # noqa: E402  (sets Django up)
+from access import token_cache  # noqa: E402
 from mallbots_site.routing import websocket_urlpatterns  # noqa: E402
 from mallbots_site.wsgi_bridge import WSGIBridge  # noqa: E402
 from search.board import stop_feed  # noqa: E402
 
 
 async def lifespan(scope, receive, send) -> None:
-    """Nothing to start (the board's feed starts with the first board socket); at shutdown close the feed's NATS
-    connection."""
+    """At start-up the token cache's listener (``access.token_cache``; the board's feed starts with the first
+    board socket); at shutdown both stop."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            token_cache.listener.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await token_cache.listener.stop()
             await stop_feed()
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -196,6 +196,9 @@ WEB_HOST = env.str("WEB_HOST", default="127.0.0.1")
 WEB_PORT = env.int("WEB_PORT", default=8080)
 WEB_WORKERS = env.int("WEB_WORKERS", default=2)
 WEB_THREADS = env.int("WEB_THREADS", default=4)
+# Seconds a web worker keeps what a bearer token's read found (ADR 33); emptied at once when tokens, users or
+# roles change; 0 reads the token on every request.
+ACCESS_TOKEN_CACHE_SECONDS = env.float("ACCESS_TOKEN_CACHE_SECONDS", default=300.0)
 # Garbage collector of every process (ADR 28): the youngest generation is collected after this many
 # allocations (Python's default 700; 0 keeps Python's settings and does not freeze start-up objects).
 GC_THRESHOLD = env.int("GC_THRESHOLD", default=50_000)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+import urllib.error
 import urllib.request
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
@@ -63,3 +67,35 @@ def test_a_websocket_from_another_site_is_refused(tmp_path):
             connect(base.replace("http://", "ws://") + "/ws/board/", origin="http://evil.example", open_timeout=10,
                     additional_headers={"Cookie": depot})
     assert refused.value.response.status_code == 403
+
+
+def status_of(base: str, path: str, token: str) -> int:
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_a_worker_keeps_a_token_it_read_until_a_revocation_notifies_it(tmp_path):
+    """ADR 33: a token revoked behind the triggers' back (replication role) still passes, so the worker did not
+    read it again; one revoked as the operator does fails within moments, long before the cache's 300 s."""
+    _, unseen = issue_token("kiosk", name="unseen")
+    kept, revoked = issue_token("kiosk", name="revoked")
+    path = "/api/stores/participating"
+    with web_tier(tmp_path / "web.log", workers=1, ACCESS_TOKEN_CACHE_SECONDS="300") as base:
+        assert status_of(base, path, unseen) == status_of(base, path, revoked) == 200
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            try:
+                cursor.execute("UPDATE mallbots_site_apitoken SET revoked_at = now() WHERE name = 'unseen'")
+            finally:
+                cursor.execute("SET session_replication_role = DEFAULT")
+        assert status_of(base, path, unseen) == 200
+
+        call_command("revoke_token", kept.prefix)
+        deadline = time.monotonic() + 5
+        while status_of(base, path, revoked) == 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert status_of(base, path, revoked) == 401
