@@ -26,6 +26,7 @@ from typing import Any, Callable
 CHANNEL = "mallbots_access"
 MAX_ENTRIES = 10_000
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
+CHECK_SECONDS, CHECK_TIMEOUT_SECONDS = 10.0, 5.0
 
 logger = logging.getLogger("mallbots.access")
 
@@ -89,7 +90,11 @@ def configure() -> Cache:
 
 async def listen(target: Cache, db_params: dict[str, Any], stopping: asyncio.Event) -> None:
     """Keep ``target`` live while a ``LISTEN`` connection is up; empty it on each notification; reconnect
-    with a growing pause after a failure, serving nothing meanwhile. Returns when ``stopping`` is set."""
+    with a growing pause after a failure, serving nothing meanwhile. Returns when ``stopping`` is set.
+
+    Every ``CHECK_SECONDS`` the connection must answer a ``SELECT 1`` within ``CHECK_TIMEOUT_SECONDS``: a
+    connection that died without an error (an idle TCP connection dropped by a firewall) would otherwise
+    keep the cache live while notifications no longer arrive."""
     import psycopg
 
     failures = 0
@@ -100,9 +105,13 @@ async def listen(target: Cache, db_params: dict[str, Any], stopping: asyncio.Eve
                     await conn.execute(f"LISTEN {CHANNEL}")
                     target.empty(live=True)
                     failures = 0
+                    checked = time.monotonic()
                     while not stopping.is_set():
                         async for _ in conn.notifies(timeout=1.0):
                             target.empty()
+                        if time.monotonic() - checked >= CHECK_SECONDS:
+                            await asyncio.wait_for(conn.execute("SELECT 1"), timeout=CHECK_TIMEOUT_SECONDS)
+                            checked = time.monotonic()
             except Exception as exc:  # noqa: BLE001 - whatever failed, serve nothing until listening again
                 target.empty(live=False)
                 pause = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]

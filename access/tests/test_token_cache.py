@@ -176,3 +176,32 @@ def test_the_cache_serves_nothing_while_the_listener_cannot_connect():
         time.sleep(1.0)
         cache.put("h", ROW, cache.generation)
         assert not cache.live and cache.get("h") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_listener_whose_connection_is_killed_serves_nothing_until_it_listens_again(monkeypatch):
+    monkeypatch.setattr(token_cache, "RETRY_SECONDS", (0.2,))
+    cache = token_cache.Cache(300.0)
+    with listening(cache, application_name="token-cache-test"):
+        assert wait_for(lambda: cache.live)
+        cache.put("h", ROW, cache.generation)
+        generation = cache.generation
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                           " WHERE application_name = 'token-cache-test'")
+        assert wait_for(lambda: cache.generation > generation)
+        assert cache.get("h") is None
+        assert wait_for(lambda: cache.live)
+        assert cache.entries == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_fails_its_periodic_check_turns_the_cache_off_until_it_listens_again(monkeypatch):
+    monkeypatch.setattr(token_cache, "CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(token_cache, "RETRY_SECONDS", (0.2,))
+    monkeypatch.setattr(token_cache, "CHECK_TIMEOUT_SECONDS", 0.0)
+    cache = token_cache.Cache(300.0)
+    with listening(cache):
+        assert wait_for(lambda: cache.live)
+        generation = cache.generation
+        assert wait_for(lambda: cache.generation > generation + 2)
