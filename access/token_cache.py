@@ -23,6 +23,8 @@ import threading
 import time
 from typing import Any, Callable
 
+import psycopg
+
 CHANNEL = "mallbots_access"
 MAX_ENTRIES = 10_000
 RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)
@@ -95,8 +97,6 @@ async def listen(target: Cache, db_params: dict[str, Any], stopping: asyncio.Eve
     Every ``CHECK_SECONDS`` the connection must answer a ``SELECT 1`` within ``CHECK_TIMEOUT_SECONDS``: a
     connection that died without an error (an idle TCP connection dropped by a firewall) would otherwise
     keep the cache live while notifications no longer arrive."""
-    import psycopg
-
     failures = 0
     try:
         while not stopping.is_set():

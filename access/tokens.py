@@ -15,8 +15,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from access.models import ApiToken
 from access import token_cache
+from access.models import ApiToken
 from access.principals import DevicePrincipal, actor_of, effective_roles
 from eventstore import context, rows
 
