@@ -31,6 +31,8 @@ class DepotConfig(AppConfig):
         messaging.declare(name="depot-products", module="depot", subject=stores_contracts.PRODUCT_SUBJECT, handlers={
             "storesapi.ProductAdded": handlers.on_product_added,
             "storesapi.ProductRebranded": handlers.on_product_rebranded,
+            "storesapi.ProductPriceIncreased": handlers.on_product_repriced,
+            "storesapi.ProductPriceDecreased": handlers.on_product_repriced,
             "storesapi.ProductRemoved": handlers.on_product_removed,
         })
         schedules.declare(name="depot-dispatch-sweep", func="depot.tasks.dispatch_sweep")

@@ -196,5 +196,10 @@ def on_product_rebranded(received: Received) -> None:
     caches.product_changed(product_id=event.id, version=received.aggregate_version, name=event.name)
 
 
+def on_product_repriced(received: Received) -> None:
+    """ProductPriceIncreased, ProductPriceDecreased: the depot keeps no price; the version advances (ADR 34)."""
+    caches.product_changed(product_id=received.message.id, version=received.aggregate_version)
+
+
 def on_product_removed(received: Received) -> None:
     caches.product_removed(product_id=received.message.id, version=received.aggregate_version)

@@ -4,7 +4,10 @@ A copy has an ``id`` and the owner aggregate's ``version``, and may have ``remov
 cannot bring it back and its fields stay). An event changes a row only when its version is higher, and only a
 live row. A row that does not exist yet is built from the owner's ``public`` facade (``build(id)``, ``None``
 when the owner does not know the id) and inserted if still absent, so a concurrent insert wins and the
-version guard then decides. Every function runs inside the caller's transaction.
+version guard then decides. Such a row carries the owner's current version, so a durable keeping a copy
+handles every event of the owner's stream, an event that changes nothing it keeps with ``update`` and no
+fields: the version then ends the same whichever way the row came (ADR 34). Every function runs inside the
+caller's transaction.
 """
 
 from __future__ import annotations

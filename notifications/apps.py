@@ -16,6 +16,8 @@ class NotificationsConfig(AppConfig):
         messaging.declare(name="notifications-customers", module="notifications", subject=CUSTOMER_SUBJECT, handlers={
             "customersapi.CustomerRegistered": handlers.on_customer_registered,
             "customersapi.CustomerSmsChanged": handlers.on_sms_number_changed,
+            "customersapi.CustomerEnabled": handlers.on_customer_changed,
+            "customersapi.CustomerDisabled": handlers.on_customer_changed,
         })
         messaging.declare(name="notifications-orders", module="notifications", subject=ORDER_EVENTS,
                           handlers={name: handlers.on_order_event for name in domain.KIND_OF})

@@ -28,3 +28,9 @@ def customer_registered(*, customer_id: str, name: str, sms_number: str, version
 def sms_number_changed(*, customer_id: str, sms_number: str, version: int) -> None:
     """Set the number if ``version`` is newer; a missing row is first read through the facade."""
     copies.update(CustomerCache, customer_id, version, _customer_row, sms_number=sms_number)
+
+
+def customer_changed(*, customer_id: str, version: int) -> None:
+    """Advance the row to ``version`` if newer (an event that changes nothing kept here, ADR 34); a missing row
+    is first read through the facade."""
+    copies.update(CustomerCache, customer_id, version, _customer_row)

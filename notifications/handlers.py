@@ -32,3 +32,8 @@ def on_customer_registered(received: Received) -> None:
 def on_sms_number_changed(received: Received) -> None:
     event = received.message
     caches.sms_number_changed(customer_id=event.id, sms_number=event.sms_number, version=received.aggregate_version)
+
+
+def on_customer_changed(received: Received) -> None:
+    """CustomerEnabled, CustomerDisabled: the cache keeps neither; its version advances (ADR 34)."""
+    caches.customer_changed(customer_id=received.message.id, version=received.aggregate_version)

@@ -20,14 +20,21 @@ class SearchConfig(AppConfig):
             f"ordersapi.{name}": handlers.on_order_created if name == "OrderCreated" else handlers.on_order_changed
             for name in order_events})
         messaging.declare(name="search-customers", module="search", subject=CUSTOMER_SUBJECT, handlers={
-            "customersapi.CustomerRegistered": handlers.on_customer_registered})
+            "customersapi.CustomerRegistered": handlers.on_customer_registered,
+            "customersapi.CustomerSmsChanged": handlers.on_customer_changed,
+            "customersapi.CustomerEnabled": handlers.on_customer_changed,
+            "customersapi.CustomerDisabled": handlers.on_customer_changed,
+        })
         messaging.declare(name="search-stores", module="search", subject=STORE_SUBJECT, handlers={
             "storesapi.StoreCreated": handlers.on_store_created,
+            "storesapi.StoreParticipationToggled": handlers.on_store_participation_toggled,
             "storesapi.StoreRebranded": handlers.on_store_rebranded,
         })
         messaging.declare(name="search-products", module="search", subject=PRODUCT_SUBJECT, handlers={
             "storesapi.ProductAdded": handlers.on_product_added,
             "storesapi.ProductRebranded": handlers.on_product_rebranded,
+            "storesapi.ProductPriceIncreased": handlers.on_product_repriced,
+            "storesapi.ProductPriceDecreased": handlers.on_product_repriced,
             "storesapi.ProductRemoved": handlers.on_product_removed,
         })
         projections.declare(

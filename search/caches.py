@@ -1,11 +1,11 @@
 """Search's copies of customers and stores data (events.md §8) through ``eventstore.copies``: version guard,
 tombstones (a removed product keeps the name old orders show), read-through of the owner's ``public`` facade
-on a miss. All functions run inside the caller's transaction.
+on a miss. Every event of the owners' streams advances a row's version, also one that changes nothing kept
+here, so a row read through a facade (the owner's current version) and one built from the events agree
+(ADR 34). All functions run inside the caller's transaction.
 """
 
 from __future__ import annotations
-
-from django.db import connection
 
 from customers import public as customers_public
 from eventstore import copies
@@ -44,45 +44,24 @@ def product_name(product_id: str) -> str:
     return copies.read(ProductCache, product_id, _product_row, column="name") or ""
 
 
-def names(model, ids: set[str], read_through) -> dict[str, str]:
-    """{id: name} of the cached rows of ``model`` (one query), the missing ones through ``read_through(id)``."""
-    if not ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, name FROM {model._meta.db_table} WHERE id = ANY(%s)", [sorted(ids)])
-        found = dict(cursor.fetchall())
-    return read_through_missing(found, ids, read_through)
-
-
-def read_through_missing(found: dict[str, str], ids: set[str], read_through) -> dict[str, str]:
-    """``found`` names plus, for each of ``ids`` it lacks, the name ``read_through(id)`` gives."""
-    return {**found, **{missing: read_through(missing) for missing in ids - set(found)}}
-
-
-NAMES_OF_ORDER = (
-    f"ARRAY(SELECT ARRAY[id, name] FROM {ProductCache._meta.db_table} WHERE id = ANY(%s)),"
-    f" ARRAY(SELECT ARRAY[id, name] FROM {StoreCache._meta.db_table} WHERE id = ANY(%s)),"
+KNOWN_FOR_ORDER = (
+    f"ARRAY(SELECT id FROM {ProductCache._meta.db_table} WHERE id = ANY(%s)),"
+    f" ARRAY(SELECT id FROM {StoreCache._meta.db_table} WHERE id = ANY(%s)),"
     f" (SELECT name FROM {CustomerCache._meta.db_table} WHERE id = %s)"
 )
-"""Select-list items giving the cached names of an order's products, stores and customer in one statement
-(parameters: product ids, store ids, customer id); ``names_of_order`` completes what they lack."""
+"""Select-list items giving which of an order's products and stores the caches hold, and the customer's cached
+name, in one statement (parameters: product ids, store ids, customer id); ``complete_for_order`` reads the rest."""
 
 
-def names_of_order(products: list, stores: list, customer: str | None, *, product_ids: set[str],
-                   store_ids: set[str], customer_id: str) -> tuple[dict[str, str], dict[str, str], str]:
-    """The names ``NAMES_OF_ORDER`` found, completed through the owners' facades as ``names`` and
-    ``customer_name`` do."""
-    return (read_through_missing(dict(products), product_ids, product_name),
-            read_through_missing(dict(stores), store_ids, store_name),
-            customer if customer is not None else customer_name(customer_id))
-
-
-def store_names(store_ids: set[str]) -> dict[str, str]:
-    return names(StoreCache, store_ids, store_name)
-
-
-def product_names(product_ids: set[str]) -> dict[str, str]:
-    return names(ProductCache, product_ids, product_name)
+def complete_for_order(known_products: list[str], known_stores: list[str], customer: str | None, *,
+                       product_ids: set[str], store_ids: set[str], customer_id: str) -> str:
+    """Read the order's products and stores that ``KNOWN_FOR_ORDER`` did not find through the facades into the
+    caches, so the search API can name them (ADR 34); returns the customer's name (read through on a miss)."""
+    for product_id in sorted(product_ids - set(known_products)):
+        product_name(product_id)
+    for store_id in sorted(store_ids - set(known_stores)):
+        store_name(store_id)
+    return customer if customer is not None else customer_name(customer_id)
 
 
 def customer_registered(*, customer_id: str, name: str, version: int) -> None:
@@ -95,9 +74,16 @@ def store_created(*, store_id: str, name: str, version: int) -> None:
     copies.upsert(StoreCache, store_id, version, name=name)
 
 
-def store_rebranded(*, store_id: str, name: str, version: int) -> None:
-    """Rename if ``version`` is newer than the row; a missing row is first read through the facade."""
-    copies.update(StoreCache, store_id, version, _store_row, name=name)
+def customer_changed(*, customer_id: str, version: int) -> None:
+    """Advance the row to ``version`` if newer (an event that changes nothing search keeps, ADR 34); a missing
+    row is first read through the facade."""
+    copies.update(CustomerCache, customer_id, version, _customer_row)
+
+
+def store_changed(*, store_id: str, version: int, **fields) -> None:
+    """Set ``fields`` (none: only the version, ADR 34) if ``version`` is newer than the row; a missing row is
+    first read through the facade."""
+    copies.update(StoreCache, store_id, version, _store_row, **fields)
 
 
 def product_added(*, product_id: str, store_id: str, name: str, version: int) -> None:
@@ -105,9 +91,10 @@ def product_added(*, product_id: str, store_id: str, name: str, version: int) ->
     copies.upsert(ProductCache, product_id, version, store_id=store_id, name=name)
 
 
-def product_rebranded(*, product_id: str, name: str, version: int) -> None:
-    """Rename a live row if ``version`` is newer; a missing row is first read through the facade."""
-    copies.update(ProductCache, product_id, version, _product_row, name=name)
+def product_changed(*, product_id: str, version: int, **fields) -> None:
+    """Set ``fields`` (none: only the version, ADR 34) on a live row if ``version`` is newer; a missing row is
+    first read through the facade."""
+    copies.update(ProductCache, product_id, version, _product_row, **fields)
 
 
 def product_removed(*, product_id: str, version: int) -> None:

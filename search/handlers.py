@@ -1,10 +1,11 @@
 """Search handlers of the durables declared in ``search.apps`` (events.md §7, §8).
 
-``search-orders`` builds the ``search_order`` rows: OrderCreated inserts (names from the caches, ``created_at``
-= the event's ``occurred_at``); the other six order events need the row (missing → ``RetryLater``) and apply
-only if their aggregate version is newer than the row's: the status, and for OrderReadied the delivered items
-and total (which a late OrderReadied still brings if no newer items were applied). ``search-customers``,
-``search-stores`` and ``search-products`` keep the caches.
+``search-orders`` builds the ``search_order`` rows: OrderCreated inserts (the customer's name from the cache,
+``created_at`` = the event's ``occurred_at``; products and stores missing from the caches are read into them);
+the other six order events need the row (missing → ``RetryLater``) and apply only if their aggregate version
+is newer than the row's: the status, and for OrderReadied the delivered items and total (which a late OrderReadied still brings if no newer items were applied). ``search-customers``,
+``search-stores`` and ``search-products`` keep the caches; every event of their streams advances the cached
+row's version (ADR 34).
 """
 
 from __future__ import annotations
@@ -28,28 +29,10 @@ def _occurred_at(received: Received) -> dt.datetime:
         return codec.utcnow()
 
 
-def _items(lines, known: dict[str, dict] | None = None, *, names: tuple[dict, dict] | None = None) -> list[dict]:
-    """Search items for order lines; names from ``known`` items of the order, else from ``names`` (product and
-    store names already read), else from the caches (one query for the products' names and one for the
-    stores' of all lines)."""
-    known = known or {}
-    if names is not None:
-        products, stores = names
-    else:
-        products = caches.product_names({line.product_id for line in lines
-                                         if not known.get(line.product_id, {}).get("product_name")})
-        stores = caches.store_names({line.store_id for line in lines
-                                     if not known.get(line.product_id, {}).get("store_name")})
-    items = []
-    for line in lines:
-        before = known.get(line.product_id, {})
-        items.append({
-            "product_id": line.product_id, "store_id": line.store_id,
-            "product_name": before.get("product_name") or products[line.product_id],
-            "store_name": before.get("store_name") or stores[line.store_id],
-            "price": schema.money(line.price), "quantity": line.quantity,
-        })
-    return items
+def _items(lines) -> list[dict]:
+    """Search items of order lines: ids, price and quantity; the API adds the current names (ADR 34)."""
+    return [{"product_id": line.product_id, "store_id": line.store_id, "price": schema.money(line.price),
+             "quantity": line.quantity} for line in lines]
 
 
 def _keys(items: list[dict]) -> dict:
@@ -66,20 +49,21 @@ _CASTS = {"items": "::jsonb", "product_ids": "::varchar[]", "store_ids": "::varc
 # The order rows are written with deferred statements (``store.write``, ADR 27): nothing reads a result.
 
 
-_NEW_ORDER = f"SELECT EXISTS (SELECT 1 FROM {_ORDERS} WHERE order_id = %s), {caches.NAMES_OF_ORDER}"
+_NEW_ORDER = f"SELECT EXISTS (SELECT 1 FROM {_ORDERS} WHERE order_id = %s), {caches.KNOWN_FOR_ORDER}"
 
 
 def on_order_created(received: Received) -> None:
-    """Insert the order row (status pending); an existing row is left alone. Whether the row exists and the
-    cached names of its products, stores and customer come in one statement (the caches read through on a miss)."""
+    """Insert the order row (status pending); an existing row is left alone. Whether the row exists, which of
+    its products and stores the caches hold and the customer's cached name come in one statement; the
+    others are read through the facades into the caches (the API names items from them)."""
     event = received.message
     product_ids, store_ids = {line.product_id for line in event.items}, {line.store_id for line in event.items}
     [(exists, *found)] = rows.fetch(_NEW_ORDER, [event.id, sorted(product_ids), sorted(store_ids), event.customer_id])
     if exists:
         return
-    products, stores, customer_name = caches.names_of_order(*found, product_ids=product_ids, store_ids=store_ids,
-                                                            customer_id=event.customer_id)
-    items = _items(event.items, names=(products, stores))
+    customer_name = caches.complete_for_order(*found, product_ids=product_ids, store_ids=store_ids,
+                                              customer_id=event.customer_id)
+    items = _items(event.items)
     at = _occurred_at(received)
     total = schema.money(sum((i["price"] * i["quantity"] for i in items), schema.money(0)))
     keys = _keys(items)
@@ -99,7 +83,7 @@ def on_order_changed(received: Received) -> None:
     if version > row.version:
         fields.update(status=domain.STATUS_AFTER[received.name], version=version, updated_at=_occurred_at(received))
     if received.name == "ordersapi.OrderReadied" and version > row.items_version:
-        items = _items(event.items, known={i["product_id"]: i for i in row.items})
+        items = _items(event.items)
         fields.update(items=codec.dumps(items), total=schema.money(event.total), items_version=version,
                       **_keys(items))
     if fields:
@@ -120,9 +104,19 @@ def on_store_created(received: Received) -> None:
     caches.store_created(store_id=event.id, name=event.name, version=received.aggregate_version)
 
 
+def on_customer_changed(received: Received) -> None:
+    """CustomerSmsChanged, CustomerEnabled, CustomerDisabled: nothing search keeps changes; the version does."""
+    caches.customer_changed(customer_id=received.message.id, version=received.aggregate_version)
+
+
 def on_store_rebranded(received: Received) -> None:
     event = received.message
-    caches.store_rebranded(store_id=event.id, name=event.name, version=received.aggregate_version)
+    caches.store_changed(store_id=event.id, version=received.aggregate_version, name=event.name)
+
+
+def on_store_participation_toggled(received: Received) -> None:
+    """Search keeps no participation; the version advances."""
+    caches.store_changed(store_id=received.message.id, version=received.aggregate_version)
 
 
 def on_product_added(received: Received) -> None:
@@ -133,7 +127,12 @@ def on_product_added(received: Received) -> None:
 
 def on_product_rebranded(received: Received) -> None:
     event = received.message
-    caches.product_rebranded(product_id=event.id, name=event.name, version=received.aggregate_version)
+    caches.product_changed(product_id=event.id, version=received.aggregate_version, name=event.name)
+
+
+def on_product_repriced(received: Received) -> None:
+    """ProductPriceIncreased, ProductPriceDecreased: search keeps no price; the version advances."""
+    caches.product_changed(product_id=received.message.id, version=received.aggregate_version)
 
 
 def on_product_removed(received: Received) -> None:

@@ -412,7 +412,8 @@ class EmbeddedPostgres:
 
 def projection_differences(app: str, limit: int = 6) -> list[str]:
     """Rows of ``app``'s read models that a rebuild would change (what ``projection-drift`` counts), as
-    ``-<live row>`` / ``+<rebuilt row>``, inside a transaction that is rolled back."""
+    ``-<live row>`` / ``+<rebuilt row>`` (at most ``limit`` of each table), inside a transaction that is
+    rolled back."""
     from django.db import transaction
 
     from eventstore import projections
@@ -431,49 +432,9 @@ def projection_differences(app: str, limit: int = 6) -> list[str]:
         projections.rebuild(app)
         after = snapshot()
         transaction.set_rollback(True)
-    return ([f"-{label} {row}" for label, row in sorted(before - after)[:limit]]
-            + [f"+{label} {row}" for label, row in sorted(after - before)[:limit]])
+    def sample(differing: set[tuple[str, str]], sign: str) -> list[str]:
+        labels = sorted({label for label, _ in differing})
+        return [f"{sign}{label} {row}" for name in labels
+                for label, row in sorted(item for item in differing if item[0] == name)[:limit]]
 
-
-def search_name_drift() -> tuple[list[str], list[str]]:
-    """Split the drift of ``search_order`` against a rebuild into rows that differ only in the name of a store
-    or product rebranded at some point (ADR 19: a row keeps the names its consumer's caches held when the
-    order was created; a rebuild replays the rebrand and the order in event-store order, the live durables
-    may have taken them the other way round) and rows that differ otherwise. Returns (explained, unexplained)."""
-    from django.db import transaction
-    from django.forms.models import model_to_dict
-
-    from eventstore import projections
-    from search.models import Order
-
-    renamed = {r[0] for r in rows("SELECT DISTINCT stream_id FROM eventstore_event"
-                                  " WHERE event_name IN ('stores.StoreRebranded', 'stores.ProductRebranded')")}
-
-    def snapshot() -> dict[str, dict]:
-        return {order.order_id: model_to_dict(order) for order in Order.objects.all()}
-
-    def without_names(row: dict) -> dict:
-        return {**row, "items": [{k: v for k, v in item.items() if not k.endswith("_name")} for item in row["items"]]}
-
-    def renamed_only(live: dict, rebuilt: dict) -> bool:
-        if without_names(live) != without_names(rebuilt):
-            return False
-        for old, new in zip(live["items"], rebuilt["items"]):
-            if old["store_name"] != new["store_name"] and old["store_id"] not in renamed:
-                return False
-            if old["product_name"] != new["product_name"] and old["product_id"] not in renamed:
-                return False
-        return True
-
-    with transaction.atomic():
-        live = snapshot()
-        projections.rebuild("search")
-        rebuilt = snapshot()
-        transaction.set_rollback(True)
-    explained, unexplained = [], []
-    for order_id in sorted(live.keys() | rebuilt.keys()):
-        old, new = live.get(order_id), rebuilt.get(order_id)
-        if old == new:
-            continue
-        (explained if old and new and renamed_only(old, new) else unexplained).append(order_id)
-    return explained, unexplained
+    return sample(before - after, "-") + sample(after - before, "+")

@@ -18,6 +18,7 @@ from notifications import services as notifications
 from notifications.models import CustomerCache, Notification
 from notifications.tests.webhook import WebhookServer
 from ordering import services as ordering
+from search import selectors as search_selectors
 from search.models import Order as SearchOrder
 from stores import services as stores
 
@@ -60,8 +61,9 @@ def test_orders_are_texted_and_searchable_through_relay_and_consumers(env, gatew
         processes.wait_until(lambda: len(gateway.requests) == 1, 30, "the first SMS")
         ordering.cancel_order(order_id=order_id, reason="customer")
         processes.wait_until(lambda: len(gateway.requests) == 2, 30, "the second SMS")
-        row = processes.wait_until(
-            lambda: SearchOrder.objects.filter(order_id=order_id, status="cancelled").first(), 30, "search row")
+        processes.wait_until(
+            lambda: SearchOrder.objects.filter(order_id=order_id, status="cancelled").exists(), 30, "search row")
+        row = search_selectors.find_order(order_id)
     assert gateway.requests == [
         {"to": "555-0101", "text": f"MallBots: we received your order {order_id}. We will text you when it is "
                                    "ready for pickup at the depot."},

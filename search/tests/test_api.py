@@ -1,5 +1,5 @@
-"""POST /api/search/orders and GET /api/search/orders/{id} (api.md §4.7) over search_order rows written
-directly, so each filter, the paging and every error text can be pinned down."""
+"""POST /api/search/orders and GET /api/search/orders/{id} (api.md §4.7) over search_order rows and cache rows
+written directly, so each filter, the paging, the naming of items and every error text can be pinned down."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from search import domain
-from search.models import Order
+from search.models import Order, ProductCache, StoreCache
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -23,8 +23,10 @@ def at(minutes: float) -> dt.datetime:
 
 def row(order_id: str, minutes: float = 0, *, customer: str = "c1", lines=(("s1", "p1"),), total: str = "10.00",
         status: str = "pending") -> Order:
-    items = [{"product_id": p, "store_id": s, "product_name": f"name {p}", "store_name": f"name {s}",
-              "price": D("5.00"), "quantity": 2} for s, p in lines]
+    items = [{"product_id": p, "store_id": s, "price": D("5.00"), "quantity": 2} for s, p in lines]
+    for s, p in lines:
+        StoreCache.objects.get_or_create(id=s, defaults={"name": f"name {s}", "version": 1})
+        ProductCache.objects.get_or_create(id=p, defaults={"store_id": s, "name": f"name {p}", "version": 1})
     return Order.objects.create(
         order_id=order_id, customer_id=customer, customer_name=f"name {customer}", items=items,
         product_ids=sorted({p for _, p in lines}), store_ids=sorted({s for s, _ in lines}), total=D(total),
@@ -69,10 +71,12 @@ def test_both_endpoints_are_for_depot_staff(as_who, who, expected):
 
 
 def test_a_search_order_has_every_field_with_numbers_integers_and_utc_timestamps(staff):
+    StoreCache.objects.create(id="s1", name="Books", version=1)
+    ProductCache.objects.create(id="p1", store_id="s1", name="Novel", version=1)
     order = Order.objects.create(
         order_id="o1", customer_id="c1", customer_name="Ann", total=D("49.95"), status="ready",
-        items=[{"product_id": "p1", "store_id": "s1", "product_name": "Novel", "store_name": "Books",
-                "price": D("9.99"), "quantity": 5}], product_ids=["p1"], store_ids=["s1"],
+        items=[{"product_id": "p1", "store_id": "s1", "price": D("9.99"), "quantity": 5}], product_ids=["p1"],
+        store_ids=["s1"],
         created_at=dt.datetime(2026, 11, 22, 11, 15, 30, 5, tzinfo=dt.timezone(dt.timedelta(hours=1))),
         updated_at=T0, version=5, items_version=5)
     expected = {"orderId": "o1", "customerId": "c1", "customerName": "Ann", "total": 49.95, "status": "ready",
@@ -82,6 +86,17 @@ def test_a_search_order_has_every_field_with_numbers_integers_and_utc_timestamps
     assert staff("GET", f"/api/search/orders/{order.order_id}") == (200, {"order": expected})
     assert staff("GET", "/api/search/orders/o1/") == (200, {"order": expected})
     assert staff("POST", "/api/search/orders", {}) == (200, {"orders": [expected], "next": ""})
+
+
+def test_items_show_the_names_the_caches_hold_now_and_a_name_they_lack_is_empty(search, staff):
+    row("o1", lines=[("s1", "p1"), ("s2", "p2")])
+    ProductCache.objects.filter(id="p1").update(name="Renamed", version=2)
+    ProductCache.objects.filter(id="p2").delete()
+    expected = [("p1", "Renamed", "name s1"), ("p2", "", "name s2")]
+    [found] = search()["orders"]
+    assert [(i["productId"], i["productName"], i["storeName"]) for i in found["items"]] == expected
+    order = staff("GET", "/api/search/orders/o1")[1]["order"]
+    assert [(i["productId"], i["productName"], i["storeName"]) for i in order["items"]] == expected
 
 
 @pytest.mark.parametrize("order_id", ["nope", "x" * 65, "bad id"])

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from eventstore import codec
+from eventstore import codec, projections
 from eventstore.errors import RetryLater
 from eventstore.messaging import get_durable, handle
 from eventstore.models import StoredEvent
@@ -18,7 +18,7 @@ from eventstore.testing import deliver_all
 from eventstore.tests.test_backend import sent
 from mallbots_site.tests.scenario import a_day_at_the_mall, checkout, shop
 from ordering import contracts as ordering_contracts
-from search import caches
+from search import caches, selectors
 from search.models import CustomerCache, Order, ProductCache, StoreCache
 from stores import contracts as stores_contracts
 
@@ -46,7 +46,7 @@ def deliver(durable: str, message, *, version: int, occurred: str = "2026-11-22T
 
 def test_the_rows_follow_every_order_of_a_day_at_the_mall():
     mall = a_day_at_the_mall()
-    rows = {label: Order.objects.get(order_id=order_id) for label, order_id in mall.orders.items()}
+    rows = {label: selectors.find_order(order_id) for label, order_id in mall.orders.items()}
     assert {label: row.status for label, row in rows.items()} == {
         "completed": "completed", "ready": "ready", "in-progress": "in-progress", "approved": "approved",
         "cancelled": "cancelled", "rejected": "rejected"}
@@ -68,7 +68,7 @@ def test_the_rows_follow_every_order_of_a_day_at_the_mall():
 
 def test_order_readied_replaces_items_and_total_with_the_delivered_ones():
     mall = a_day_at_the_mall()
-    ready = Order.objects.get(order_id=mall.orders["ready"])
+    ready = selectors.find_order(mall.orders["ready"])
     assert [(i["product_name"], i["quantity"]) for i in ready.items] == [("World Atlas", 1), ("Robot", 1)]
     assert ready.total == D("70.00")
     assert ready.store_ids == sorted([mall.books, mall.toys])
@@ -90,7 +90,7 @@ def test_names_are_read_through_the_facades_when_the_caches_are_empty():
         model.objects.all().delete()
     order_id = checkout(mall.ann, [(mall.atlas, 1)])
     deliver_all()
-    row = Order.objects.get(order_id=order_id)
+    row = selectors.find_order(order_id)
     assert (row.customer_name, row.items[0]["product_name"], row.items[0]["store_name"]) == ("Ann", "World Atlas",
                                                                                              "Books")
     assert CustomerCache.objects.get(id=mall.ann).version == 2
@@ -163,7 +163,7 @@ def customers_contract_registered(customer_id: str, name: str):
     return CustomerRegistered(id=customer_id, name=name, sms_number="555")
 
 
-def test_a_new_order_reads_whether_it_exists_and_every_name_it_needs_in_one_statement():
+def test_a_new_order_reads_whether_it_exists_and_what_the_caches_hold_in_one_statement():
     CustomerCache.objects.create(id="c-1", name="Ann", version=1)
     StoreCache.objects.create(id="s-1", name="Books", version=1)
     ProductCache.objects.create(id="p-1", store_id="s-1", name="World Atlas", version=1)
@@ -175,6 +175,32 @@ def test_a_new_order_reads_whether_it_exists_and_every_name_it_needs_in_one_stat
         deliver("search-orders", created, version=1)
     assert [kind for kind, _ in messages] == ["Query", "Query"]
     assert "SELECT EXISTS" in messages[0][1] and messages[1][1].startswith("INSERT INTO search_order")
-    row = Order.objects.get(order_id=created.id)
+    row = selectors.find_order(created.id)
     assert (row.customer_name, [i["product_name"] for i in row.items], row.total) == (
         "Ann", ["World Atlas", "Road Map"], Decimal("21.48"))
+
+
+@pytest.mark.parametrize("first", ["search-orders", "search-products"])
+def test_items_carry_the_current_names_whichever_durable_takes_its_message_first(first):
+    """ADR 34: a rebrand committed after an order, taken by ``search-products`` before or after
+    ``search-orders`` takes the order; the order shows the new name either way, as a rebuild does."""
+    from eventstore.models import OutboxMessage
+    from eventstore.testing import envelope_of
+    from stores import services as stores_services
+
+    mall = a_day_at_the_mall()
+    order_id = checkout(mall.ann, [(mall.novel, 1)])
+    created = OutboxMessage.objects.filter(published_at__isnull=True, name="ordersapi.OrderCreated")
+    deliver_all(until=created.exists)
+    stores_services.rebrand_product(product_id=mall.novel, name="Paperback", description="")
+    named = {"search-orders": "ordersapi.OrderCreated", "search-products": "storesapi.ProductRebranded"}
+    for durable in (first, *(d for d in named if d != first)):
+        outbox_row = OutboxMessage.objects.filter(published_at__isnull=True, name=named[durable]).get()
+        handle(get_durable(durable), envelope_of(outbox_row))
+    deliver_all()
+    assert [i["product_name"] for i in selectors.find_order(order_id).items] == ["Paperback"]
+    live = list(Order.objects.order_by("order_id").values())
+
+    projections.rebuild("search")
+
+    assert list(Order.objects.order_by("order_id").values()) == live
