@@ -70,6 +70,22 @@ def test_copies_read_through_the_facades_end_as_a_rebuild_builds_them(app):
     assert snapshot(app) == live
 
 
+def test_every_durable_feeding_read_models_handles_every_message_of_its_subject():
+    """ADR 34: a copy ends at its owner's last version only if every event of the owner's stream reaches it,
+    also one that changes nothing it keeps; a message added to a subject must be handled by these durables."""
+    from eventstore import messaging, registry
+
+    unhandled = {}
+    for app in APPS:
+        for group in projections.groups_of(app):
+            for name in group.durables:
+                durable = messaging.get_durable(name)
+                on_subject = {m.name for m in registry.all_messages() if m.subject == durable.subject}
+                if on_subject - set(durable.handlers):
+                    unhandled[name] = sorted(on_subject - set(durable.handlers))
+    assert unhandled == {}
+
+
 def test_a_rebuild_repairs_a_read_model_that_was_tampered_with():
     mall = a_day_at_the_mall()
     from ordering.models import Order
