@@ -3,9 +3,9 @@
 ``search-orders`` builds the ``search_order`` rows: OrderCreated inserts (the customer's name from the cache,
 ``created_at`` = the event's ``occurred_at``; products and stores missing from the caches are read into them);
 the other six order events need the row (missing → ``RetryLater``) and apply only if their aggregate version
-is newer than the row's: the status, and for OrderReadied the delivered items and total (which a late OrderReadied still brings if no newer items were applied). ``search-customers``,
-``search-stores`` and ``search-products`` keep the caches; every event of their streams advances the cached
-row's version (ADR 34).
+is newer than the row's: the status, and for OrderReadied the delivered items and total (which a late
+OrderReadied still brings if no newer items were applied). ``search-customers``, ``search-stores`` and
+``search-products`` keep the caches; every event of their streams advances the cached row's version (ADR 34).
 """
 
 from __future__ import annotations

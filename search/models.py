@@ -10,8 +10,8 @@ from eventstore.codec import Decoder, Encoder
 
 class Order(models.Model):
     """One order as search shows it; ``items`` = [{product_id, store_id, price, quantity}] (the delivered items
-    once ready; the API adds the names the caches hold, ADR 34). ``version`` is the ordering aggregate's version of the last
-    applied event; ``items_version`` that of the event the items and total come from."""
+    once ready; the API adds the names the caches hold, ADR 34). ``version`` is the ordering aggregate's
+    version of the last applied event; ``items_version`` that of the event the items and total come from."""
 
     order_id = models.CharField(max_length=64, primary_key=True)
     customer_id = models.CharField(max_length=64)
