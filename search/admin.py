@@ -23,7 +23,6 @@ class SearchOrderAdmin(ReadModelAdmin):
 
     @admin.display(description="items")
     def named_items(self, row: models.Order) -> str:
-        named = selectors.find_order(row.order_id) or row
+        [named] = selectors.named([row])
         return format_html_join("", "<div>{} × {} ({}) at {}</div>", (
-            (item["quantity"], item.get("product_name", ""), item.get("store_name", ""), item["price"])
-            for item in named.items))
+            (item["quantity"], item["product_name"], item["store_name"], item["price"]) for item in named.items))

@@ -17,7 +17,7 @@ _CURRENT_NAMES = (
 )
 
 
-def _named(orders: list[Order]) -> list[Order]:
+def named(orders: list[Order]) -> list[Order]:
     """``orders`` with each item's ``product_name`` and ``store_name`` as the caches hold them now (ADR 34; ``""``
     for one they lack), read for all of them in one statement."""
     items = [item for order in orders for item in order.items]
@@ -37,7 +37,7 @@ def search_orders(filters: domain.Filters, *, cursor: domain.Cursor | None, limi
     descending), after ``cursor``; and the cursor of the next page (``""`` when there is none).
 
     Uses ``search_order_newest_first`` for the order and the paging condition, the GIN indexes for the
-    store and product filters; the page's items are named (``_named``). Precondition: ``filters.check()`` passed.
+    store and product filters; the page's items are named (``named``). Precondition: ``filters.check()`` passed.
     """
     if filters.matches_nothing:
         return [], ""
@@ -63,15 +63,15 @@ def search_orders(filters: domain.Filters, *, cursor: domain.Cursor | None, limi
                            | Q(created_at=cursor.created_at, order_id__lt=cursor.order_id))
     page = list(rows.order_by("-created_at", "-order_id")[:limit + 1])
     if len(page) <= limit:
-        return _named(page), ""
+        return named(page), ""
     last = page[limit - 1]
-    return _named(page[:limit]), domain.encode_cursor(domain.Cursor(created_at=last.created_at, order_id=last.order_id))
+    return named(page[:limit]), domain.encode_cursor(domain.Cursor(created_at=last.created_at, order_id=last.order_id))
 
 
 def find_order(order_id: str) -> Order | None:
-    """The order's search row with its items named (``_named``), or ``None`` for an unknown or malformed id."""
+    """The order's search row with its items named (``named``), or ``None`` for an unknown or malformed id."""
     row = Order.objects.filter(order_id=order_id).first() if is_valid_id(order_id) else None
-    return None if row is None else _named([row])[0]
+    return None if row is None else named([row])[0]
 
 
 def board_orders(*, updated_since: dt.datetime, limit: int = domain.BOARD_LIMIT) -> list[Order]:
