@@ -49,7 +49,7 @@ def publish(message: Any, *, recorded: RecordedEvent | None = None, subject: str
                                 metadata=codec.loads(codec.dumps(metadata)), sent_at=codec.format_timestamp(codec.utcnow())))
         return message_id
     store.write(_INSERT, [message_id, message.message_name, subject or message.subject,
-                          codec.dumps(schema.to_dict(message)), codec.dumps(metadata), codec.utcnow()])
+                          codec.dumps(schema.to_dict(message)), codec.dumps(metadata), codec.utcnow()], combinable=True)
     return message_id
 
 

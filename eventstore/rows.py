@@ -9,7 +9,8 @@ same for ``.exists()`` and ``.values_list(col, flat=True).first()``, ``all`` for
 
 Only for reads whose condition is a fixed SQL text; anything composed at run time stays a queryset. Such a
 read is sent as a prepared statement when nothing waits to go with it (``fetch_prepared``: the server plans it
-once per connection, ADR 29); behind a pending ``BEGIN`` or deferred write it travels with them as text.
+once per connection, ADR 29) or, locking no rows, ahead of a pending ``BEGIN`` (ADR 35); behind deferred writes,
+or a locking read behind ``BEGIN``, it travels with them as text.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ def _instance(model: type[models.Model], names: tuple[str, ...], converters, row
     return model.from_db(connection.alias, names, row)
 
 
-def fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
+def fetch(sql: str, params: Sequence[Any], *, locks: bool = False) -> list[tuple]:
     """The rows of a fixed read (``sql`` is never composed at run time): prepared when nothing is pending on the
-    connection, else sent with what is."""
+    connection or when it may run ahead of a pending ``BEGIN`` (it takes no row ``locks``, ADR 35), else sent
+    with what is pending."""
     fetch_prepared = getattr(connection, "fetch_prepared", None)
-    if fetch_prepared is not None and not connection.has_pending:
-        return fetch_prepared(sql, params)
+    if fetch_prepared is not None and (not connection.has_pending or (not locks and connection.reads_ahead)):
+        return fetch_prepared(sql, params, locks=locks)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -59,7 +61,7 @@ def first(model: type[models.Model], where: str, params: Sequence[Any], *, order
     select, names, converters = _columns(model)
     sql = f"{select} WHERE {where}" + (f" ORDER BY {order_by}" if order_by else "") + " LIMIT 1" + (
         " FOR UPDATE" if for_update else "")
-    found = fetch(sql, list(params))
+    found = fetch(sql, list(params), locks=for_update)
     return _instance(model, names, converters, found[0]) if found else None
 
 

@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection
 
 from eventstore import codec, context
 from eventstore.errors import OutboxError, VersionConflict
+from eventstore.rows import fetch as fixed_read
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def append(stream_type: str, stream_id: str, expected_version: int, events: Iter
         params += [row.event_id, stream_type, stream_id, row.version, row.name, row.event_version,
                    codec.dumps(row.payload), metadata_json, occurred_at]
     write(_INSERT_PREFIX + ", ".join([_ROW] * len(rows)), params,
-          raising("eventstore_event_stream_version", lambda: VersionConflict(thing)))
+          raising("eventstore_event_stream_version", lambda: VersionConflict(thing)), combinable=True)
     return rows
 
 
@@ -95,15 +96,16 @@ def raising(marker: str, error: Callable[[], Exception]) -> Translate:
     return lambda exc: error() if marker in str(exc) else None
 
 
-def write(sql: str, params: list[Any], translate: Translate | None = None) -> None:
+def write(sql: str, params: list[Any], translate: Translate | None = None, *, combinable: bool = False) -> None:
     """Run a write whose result nobody reads, deferred to the next statement or commit where the backend can.
 
     ``translate`` maps the database's error to the caller's (or ``None`` to keep it); it applies
-    whether the write runs now or later (``eventstore.backend``, ADR 12).
+    whether the write runs now or later (``eventstore.backend``, ADR 12). ``combinable``: a plain ``INSERT``
+    whose effect no other write of the transaction reads (``eventstore.backend.base.one_statement``, ADR 35).
     """
     defer = getattr(connection, "defer", None)
     if defer is not None:
-        defer(sql, params, translate)
+        defer(sql, params, translate, combinable=combinable)
         return
     try:
         with connection.cursor() as cursor:
@@ -148,9 +150,7 @@ def load_stream(stream_type: str, stream_id: str, snapshot_name: str) -> tuple[t
     Returns ``(snapshot, events)`` with ``snapshot = (version, state)`` or ``None`` and each event as
     ``(version, event_name, event_version, payload)`` in version order.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_LOAD, [stream_type, stream_id, snapshot_name or "", stream_type, stream_id])
-        rows = cursor.fetchall()
+    rows = fixed_read(_LOAD, [stream_type, stream_id, snapshot_name or "", stream_type, stream_id])
     snapshot = None
     if rows and rows[0][1] is None:
         snapshot = (rows[0][0], decode_json(rows[0][3]))
@@ -170,9 +170,7 @@ def load_since(stream_type: str, stream_id: str, version: int) -> list[tuple[int
     Payloads are left as the driver returns them (``decode_json`` turns one into a dict): the caller
     checks the first row against what it holds and only replays the rest.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_LOAD_SINCE, [stream_type, stream_id, version])
-        return [(r[0], r[1], r[2], r[3], str(r[4])) for r in cursor.fetchall()]
+    return [(r[0], r[1], r[2], r[3], str(r[4])) for r in fixed_read(_LOAD_SINCE, [stream_type, stream_id, version])]
 
 
 def write_snapshot(stream_type: str, stream_id: str, version: int, snapshot_name: str, state: dict[str, Any]) -> None:

@@ -16,10 +16,21 @@ Two changes to how statements reach the server, none to what they do:
   ``RELEASE``; a savepoint that nothing followed is never sent, and rolling back to one not sent yet drops
   it with what was queued after it.
 
-Saving one new aggregate is then one message, ``BEGIN; INSERT …; INSERT …; COMMIT``, instead of four
-round trips. Statements are joined as text and sent with the simple query protocol, which Django's
-default client-side binding cursors use anyway; a server-side cursor or a cursor without
-``mogrify`` sends what is pending first, as a message of its own.
+Statements are joined as text and sent with the simple query protocol, which Django's default client-side
+binding cursors use anyway; a server-side cursor or a cursor without ``mogrify`` sends what is pending first,
+as a message of its own.
+
+Two shapes go further (ADR 35), each its own transaction in autocommit and a prepared statement, so the server
+neither parses nor plans it again:
+
+- A transaction that sent nothing before its commit and whose deferred writes are all ``combinable`` (plain
+  inserts that cannot see each other: the event store's and the outbox's) is one statement (``one_statement``):
+  one insert per table, ``WITH w0 AS (INSERT …) INSERT …`` for two. A single statement is atomic, so saving a
+  new aggregate with its outbox row is one round trip with no ``BEGIN`` or ``COMMIT`` to parse.
+- A plain read (no locks) while only ``BEGIN`` is pending runs ahead of it (``fetch_prepared``), under READ
+  COMMITTED only: there each statement of a transaction takes its own snapshot, so a read that locks nothing
+  sees the same committed rows inside the transaction or just before it. ``BEGIN`` then waits for the first
+  write or locking read.
 
 A forked child never uses the connections or the pool it inherited (ADR 11): after ``os.fork()`` it
 forgets them, without closing them (that would end the parent's sessions), and opens its own on first use.
@@ -46,6 +57,29 @@ class Deferred:
     sql: str
     params: Sequence[Any] | None
     translate: Translate | None
+    combinable: bool = False
+
+
+def one_statement(writes: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+    """``writes``, each ``INSERT INTO <table> (<columns>) VALUES <rows>`` with ``%s`` placeholders, as one statement.
+
+    The rows of the inserts with the same ``INSERT INTO … VALUES`` part become one insert, in the order they were
+    issued, so each table's serial columns number them as separate inserts would. The inserts of different tables
+    become data-modifying ``WITH`` parts of the last, whose order of execution PostgreSQL leaves open: no write
+    may read another's effect (they share the statement's snapshot), and no order across tables is kept.
+    """
+    tables: dict[str, tuple[list[str], list[Any]]] = {}
+    for sql, params in writes:
+        into, values = sql.split(" VALUES ", 1)
+        rows, merged = tables.setdefault(into, ([], []))
+        rows.append(values)
+        merged.extend(params)
+    inserts = [(f"{into} VALUES {', '.join(rows)}", params) for into, (rows, params) in tables.items()]
+    if len(inserts) == 1:
+        return inserts[0]
+    *first, (last, _) = inserts
+    sql = "WITH " + ", ".join(f"w{i} AS ({part})" for i, (part, _) in enumerate(first)) + " " + last
+    return sql, [param for _, params in inserts for param in params]
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -55,17 +89,27 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._deferred: list[Deferred] = []
         self._elided: set[str] = set()
 
-    def defer(self, sql: str, params: Sequence[Any], translate: Translate | None = None) -> None:
+    def defer(self, sql: str, params: Sequence[Any], translate: Translate | None = None, *,
+              combinable: bool = False) -> None:
         """Queue a write whose result is never read; it runs before the next statement or at commit.
 
         Precondition: inside ``transaction.atomic()`` (the write belongs to that transaction). Like any
         statement, it raises ``TransactionManagementError`` once Django marked the transaction for rollback,
-        so the write can never be dropped while the caller goes on as if it would commit.
+        so the write can never be dropped while the caller goes on as if it would commit. ``combinable``: a plain
+        ``INSERT INTO <table> (<columns>) VALUES <rows>`` (nothing after the rows) whose effect no other write of
+        the transaction reads, so it may run as a part of one statement with them (``one_statement``).
         """
         if not self.in_atomic_block:
             raise RuntimeError("deferred writes belong to a transaction: use transaction.atomic()")
         self.validate_no_broken_transaction()
-        self._deferred.append(Deferred(sql, params, translate))
+        self._deferred.append(Deferred(sql, params, translate, combinable))
+
+    @property
+    def reads_ahead(self) -> bool:
+        """Whether a plain read now may run ahead of the transaction: only ``BEGIN`` is pending, under READ
+        COMMITTED (module docstring)."""
+        return (self._begin_pending and not self._deferred
+                and self.isolation_level == base.IsolationLevel.READ_COMMITTED)
 
     @property
     def has_pending(self) -> bool:
@@ -106,16 +150,42 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 duration = "%.3f" % (time.monotonic() - start)
                 self.queries_log.extend({"sql": sql, "time": duration} for sql in logged)
 
-    def fetch_prepared(self, sql: str, params: Sequence[Any]) -> list[tuple]:
+    def _send_as_one_statement(self) -> None:
+        """Run the deferred writes of a transaction that sent nothing else as one prepared statement, in autocommit
+        (its own transaction); a write's ``translate`` applies as in ``_send``."""
+        deferred = self._deferred
+        self._begin_pending, self._deferred = False, []
+        sql, params = one_statement([(item.sql, item.params) for item in deferred])
+        start = time.monotonic()
+        try:
+            with self.wrap_database_errors:
+                with ServerBindingCursor(self.connection) as cursor:
+                    cursor.execute(sql, params)
+        except DatabaseError as exc:
+            for item in deferred:
+                translated = item.translate(exc) if item.translate else None
+                if translated is not None:
+                    raise translated from exc
+            raise
+        finally:
+            if self.queries_logged:
+                duration = "%.3f" % (time.monotonic() - start)
+                with ClientCursor(self.connection) as cursor:
+                    self.queries_log.extend({"sql": cursor.mogrify(item.sql, item.params), "time": duration}
+                                            for item in deferred)
+
+    def fetch_prepared(self, sql: str, params: Sequence[Any], *, locks: bool = False) -> list[tuple]:
         """The rows of a read sent as a prepared statement: the server parses and plans ``sql`` once per connection
         and each call sends only the parameters (extended protocol, server-side binding).
 
-        For fixed reads on every request (the bearer token). What is pending goes first, as a message of its own;
-        database errors and the query log behave as for a Django cursor.
+        For fixed reads (the bearer token, ``eventstore.rows``, the event store's loads). A read that takes no row
+        ``locks`` runs ahead of a pending ``BEGIN`` when ``reads_ahead``; otherwise what is pending goes first, as a
+        message of its own. Database errors and the query log behave as for a Django cursor.
         """
         self.ensure_connection()
         self.validate_no_broken_transaction()
-        self.send_pending()
+        if locks or not self.reads_ahead:
+            self.send_pending()
         start = time.monotonic()
         try:
             with self.wrap_database_errors:
@@ -137,6 +207,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _commit(self):
         self._elided.clear()
         if self.connection is None:
+            return None
+        if self._deferred and self._begin_pending and all(item.combinable for item in self._deferred):
+            self._send_as_one_statement()
             return None
         if self._deferred:
             with debug_transaction(self, "COMMIT"):

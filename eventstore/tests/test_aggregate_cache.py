@@ -47,7 +47,8 @@ def test_after_a_commit_a_load_reads_only_from_the_cached_version_on():
     assert cached(counter.id).version == 3
     loaded, queries = loaded_with_queries(counter.id)
     assert (loaded.total, loaded.history, loaded.version) == (7, [3, 4], 3)
-    assert len(queries) == 1 and "version >= 3" in queries[0] and "eventstore_snapshot" not in queries[0]
+    assert len(queries) == 1 and "version >= %s" in queries[0] and queries[0].endswith(", 3]")
+    assert "eventstore_snapshot" not in queries[0]
 
 
 @pytest.mark.django_db(transaction=True)

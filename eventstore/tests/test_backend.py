@@ -1,4 +1,5 @@
-"""eventstore.backend on real PostgreSQL: BEGIN and deferred writes travel with the next statement (ADR 12).
+"""eventstore.backend on real PostgreSQL: BEGIN and deferred writes travel with the next statement (ADR 12); a
+transaction of combinable writes is one prepared statement, and plain reads run ahead of BEGIN (ADR 35).
 
 ``sent()`` records the protocol messages the connection sends (libpq's trace), so these tests see
 what reaches the server, not what the code meant to send.
@@ -10,9 +11,11 @@ import tempfile
 import uuid
 
 import pytest
+from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from psycopg import pq
+from psycopg import IsolationLevel, pq
 
 from eventstore import rows, store
 from eventstore.errors import ConcurrencyError, VersionConflict
@@ -67,31 +70,99 @@ def stale_counter() -> Counter:
     return stale
 
 
+def round_trips(messages: list[tuple[str, str]]) -> list[list[str]]:
+    """The message kinds of each exchange: a simple ``Query``, or the extended protocol's messages up to ``Sync``."""
+    trips, current = [], []
+    for kind, _ in messages:
+        current.append(kind)
+        if kind in ("Query", "Sync"):
+            trips.append(current)
+            current = []
+    return trips + ([current] if current else [])
+
+
+def prepared_statements(like: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", [like])
+        return [row[0] for row in cursor.fetchall()]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_saving_a_new_aggregate_is_one_message_to_the_server():
+def test_saving_a_new_aggregate_is_one_prepared_statement_in_its_own_transaction():
+    open_counter()
     with sent() as messages:
         counter = open_counter()
-    assert [kind for kind, _ in messages] == ["Query"]
-    text = messages[0][1]
-    assert text.startswith("BEGIN; INSERT INTO eventstore_event") and text.endswith("; COMMIT")
-    assert "INSERT INTO eventstore_outbox" in text
+    assert round_trips(messages) == [["Bind", "Describe", "Execute", "Sync"]]
+    [statement] = prepared_statements("WITH w0 AS (INSERT INTO eventstore_event %")
+    assert statement.endswith(") INSERT INTO eventstore_outbox (message_id, name, subject, payload, metadata, sent_at,"
+                              " attempts, last_error) VALUES ($10, $11, $12, $13::jsonb, $14::jsonb, $15, 0, '')")
     assert StoredEvent.objects.filter(stream_id=counter.id).count() == 1
-    assert OutboxMessage.objects.filter(name="toyapi.CounterOpened").count() == 1
+    assert OutboxMessage.objects.filter(name="toyapi.CounterOpened").count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_command_on_an_existing_aggregate_is_a_read_then_the_writes_with_commit():
+def test_a_command_on_an_existing_aggregate_is_a_read_ahead_of_the_transaction_then_one_statement():
+    counter = open_counter()
+    repo.load(counter.id)
+    with override_settings(EVENTSTORE_AGGREGATE_CACHE_SIZE=0):
+        repo.load(counter.id)
+    for cache_size in (settings.EVENTSTORE_AGGREGATE_CACHE_SIZE, 0):
+        with override_settings(EVENTSTORE_AGGREGATE_CACHE_SIZE=cache_size), sent() as messages:
+            with transaction.atomic():
+                loaded = repo.load(counter.id)
+                loaded.increment(2)
+                repo.save(loaded)
+        assert round_trips(messages) == [["Bind", "Describe", "Execute", "Sync"]] * 2
+        assert not any("BEGIN" in text or "COMMIT" in text for _, text in messages)
+    assert repo.load(counter.id).total == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_with_a_write_that_is_not_combinable_sends_begin_its_writes_and_commit_as_one_message():
     counter = open_counter()
     with sent() as messages:
         with transaction.atomic():
-            loaded = repo.load(counter.id)
-            loaded.increment(2)
-            repo.save(loaded)
-    texts = [text for _, text in messages]
-    assert len(texts) == 2
-    assert texts[0].startswith("BEGIN; ") and "FROM eventstore_event" in texts[0]
-    assert texts[1].startswith("INSERT INTO eventstore_event") and texts[1].endswith("; COMMIT")
-    assert repo.load(counter.id).total == 2
+            append_raw(counter.id, 1)
+            store.write("UPDATE eventstore_outbox SET attempts = attempts WHERE message_id = %s", [str(uuid.uuid4())])
+    [(kind, text)] = messages
+    assert kind == "Query" and text.startswith("BEGIN; INSERT INTO eventstore_event") and text.endswith("; COMMIT")
+    assert "; UPDATE eventstore_outbox " in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_combined_writes_keep_the_order_they_were_issued_in_within_each_table():
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    row = "(%s, 'n', 's', '{}', '{}', now(), 0, '')"
+    insert = ("INSERT INTO eventstore_outbox (message_id, name, subject, payload, metadata, sent_at, attempts,"
+              f" last_error) VALUES {row}")
+    message_ids = [str(uuid.uuid4()) for _ in range(4)]
+    with sent() as messages, transaction.atomic():
+        append_raw(first, 0)
+        store.write(insert, [message_ids[0]], combinable=True)
+        append_raw(second, 0)
+        for message_id in message_ids[1:]:
+            store.write(insert, [message_id], combinable=True)
+        append_raw(first, 1)
+    assert [kind for kind, _ in messages].count("Execute") == 1 and "Query" not in [kind for kind, _ in messages]
+    assert [(e.stream_id, e.version) for e in StoredEvent.objects.order_by("global_position")] == [
+        (first, 1), (second, 1), (first, 2)]
+    assert [str(m.message_id) for m in OutboxMessage.objects.order_by("position")] == message_ids
+
+
+@pytest.mark.django_db(transaction=True)
+def test_combined_writes_that_clash_with_each_other_fail_together():
+    message_id = str(uuid.uuid4())
+    row = "(%s, 'n', 's', '{}', '{}', now(), 0, '')"
+    insert = ("INSERT INTO eventstore_outbox (message_id, name, subject, payload, metadata, sent_at, attempts,"
+              f" last_error) VALUES {row}")
+    with pytest.raises(IntegrityError, match="eventstore_outbox_message_id_key"), transaction.atomic():
+        append_raw(str(uuid.uuid4()), 0)
+        store.write(insert, [message_id], combinable=True)
+        store.write(insert, [message_id], combinable=True)
+    assert not OutboxMessage.objects.exists() and not StoredEvent.objects.exists()
+    with transaction.atomic():
+        store.write(insert, [message_id], combinable=True)
+    assert OutboxMessage.objects.filter(message_id=message_id).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -252,9 +323,14 @@ def test_a_savepoint_sent_before_its_block_failed_is_rolled_back_on_the_server_a
 def test_captured_queries_list_each_deferred_write_on_its_own():
     with CaptureQueriesContext(connection) as captured:
         open_counter()
+        with transaction.atomic():
+            append_raw(str(uuid.uuid4()), 0)
+            StoredEvent.objects.exists()
     statements = [q["sql"] for q in captured.captured_queries]
-    assert [s.split(" (")[0] for s in statements] == ["INSERT INTO eventstore_event", "INSERT INTO eventstore_outbox",
-                                                     "COMMIT"]
+    assert [s.split(" (")[0].split(" FROM ")[0] for s in statements] == [
+        "INSERT INTO eventstore_event", "INSERT INTO eventstore_outbox",
+        "INSERT INTO eventstore_event", "SELECT 1 AS \"a\"", "COMMIT"]
+    assert "VALUES ('" in statements[0] and "VALUES ('" in statements[1]
 
 
 def backend_pid() -> int:
@@ -297,13 +373,40 @@ def test_a_fixed_read_with_nothing_pending_is_prepared_once_then_sent_as_paramet
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_fixed_read_behind_a_pending_begin_travels_with_it_as_text():
+def test_a_fixed_read_that_locks_nothing_runs_ahead_of_a_pending_begin_which_waits_for_the_first_write():
     counter = open_counter()
+    assert rows.exists(StoredEvent, "stream_id = %s", [counter.id])
     with sent() as messages:
         with transaction.atomic():
             assert rows.exists(StoredEvent, "stream_id = %s", [counter.id])
-    assert [kind for kind, _ in messages] == ["Query", "Query"]
-    assert messages[0][1].startswith("BEGIN; SELECT 1 FROM") and messages[1][1] == "COMMIT"
+        with transaction.atomic():
+            assert rows.exists(StoredEvent, "stream_id = %s", [counter.id])
+            with connection.cursor() as cursor:
+                cursor.execute("UPDATE eventstore_outbox SET attempts = attempts WHERE false")
+    assert [kinds[0] for kinds in round_trips(messages)] == ["Bind", "Bind", "Query", "Query"]
+    assert messages[-2][1].startswith("BEGIN; UPDATE ") and messages[-1][1] == "COMMIT"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_read_or_one_behind_deferred_writes_or_outside_read_committed_travels_with_begin_as_text():
+    counter = open_counter()
+    with sent() as messages:
+        with transaction.atomic():
+            assert rows.first(StoredEvent, "stream_id = %s", [counter.id], for_update=True) is not None
+        with transaction.atomic():
+            append_raw(counter.id, 1)
+            assert rows.value(StoredEvent, "version", "stream_id = %s", [counter.id], order_by="version DESC") == 2
+        level, connection.isolation_level = connection.isolation_level, IsolationLevel.REPEATABLE_READ
+        try:
+            with transaction.atomic():
+                assert rows.exists(StoredEvent, "stream_id = %s", [counter.id])
+        finally:
+            connection.isolation_level = level
+    texts = [text for kind, text in messages if kind == "Query"]
+    assert len(texts) == 6 and texts[1::2] == ["COMMIT"] * 3
+    assert texts[0].startswith("BEGIN; SELECT ") and texts[0].endswith(" FOR UPDATE")
+    assert texts[2].startswith("BEGIN; INSERT INTO eventstore_event ") and "; SELECT version FROM" in texts[2]
+    assert texts[4].startswith("BEGIN; SELECT 1 FROM ")
 
 
 @pytest.mark.django_db(transaction=True)
