@@ -61,7 +61,9 @@ def loads(text: str | bytes) -> Any:
 
 def format_timestamp(value: dt.datetime) -> str:
     """RFC 3339 in UTC with ``Z`` and microseconds."""
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not dt.timezone.utc:
+        value = value.astimezone(dt.timezone.utc)
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_timestamp(text: str) -> dt.datetime:

@@ -417,3 +417,13 @@ def test_a_prepared_read_is_logged_and_its_errors_are_djangos():
     with pytest.raises(DataError):
         rows.first(StoredEvent, "global_position = %s", ["not a number"])
     assert rows.first(StoredEvent, "stream_id = %s", ["none"]) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_kept_statement_cursor_follows_a_reopened_connection():
+    counter = open_counter()
+    connection.close()
+    again = open_counter()
+    assert rows.exists(StoredEvent, "stream_id = %s", [counter.id])
+    connection.close()
+    assert rows.exists(StoredEvent, "stream_id = %s", [again.id])

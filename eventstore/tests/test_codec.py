@@ -45,3 +45,15 @@ def test_what_neither_encoder_knows_is_refused():
 def test_money_survives_the_round_trip():
     payload = {"amount": Decimal("1234567.89"), "lines": [{"price": Decimal("0.10")}]}
     assert codec.loads(codec.dumps(payload)) == payload
+
+
+@pytest.mark.parametrize("value, text", [
+    (dt.datetime(2026, 11, 30, 21, 50, 27, 529628, tzinfo=dt.timezone.utc), "2026-11-30T21:50:27.529628Z"),
+    (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), "2026-01-02T03:04:05.000000Z"),
+    (dt.datetime(2026, 12, 1, 0, 30, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=1))), "2026-11-30T23:30:00.000001Z"),
+    (dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.timezone(-dt.timedelta(hours=5, minutes=30))),
+     "2026-03-29T06:30:00.000000Z"),
+])
+def test_timestamps_are_rfc_3339_in_utc_with_z_and_microseconds(value, text):
+    assert codec.format_timestamp(value) == text
+    assert codec.parse_timestamp(text) == value
