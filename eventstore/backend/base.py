@@ -38,11 +38,12 @@ forgets them, without closing them (that would end the parent's sessions), and o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from django.db import DatabaseError, connections
 from django.db.backends.postgresql import base
@@ -136,19 +137,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._begin_pending, self._deferred = False, []
         start, writes = time.monotonic(), []
         try:
-            with self.wrap_database_errors:
+            with self._translating(deferred):
                 writes = [item.sql if item.params is None else _mogrify(self, cursor, item.sql, item.params)
                           for item in deferred]
                 tail = [statement] if statement is not None else []
                 cursor.execute("; ".join((["BEGIN"] if begin else []) + writes + tail))
                 while cursor.nextset():
                     pass
-        except DatabaseError as exc:
-            for item in deferred:
-                translated = item.translate(exc) if item.translate else None
-                if translated is not None:
-                    raise translated from exc
-            raise
         finally:
             if self.queries_logged:
                 logged = writes + ([statement] if statement is not None and log_statement else [])
@@ -163,20 +158,27 @@ class DatabaseWrapper(base.DatabaseWrapper):
         sql, params = one_statement([(item.sql, item.params) for item in deferred])
         start = time.monotonic()
         try:
-            with self.wrap_database_errors:
+            with self._translating(deferred):
                 self._server_binding_cursor().execute(sql, params)
-        except DatabaseError as exc:
-            for item in deferred:
-                translated = item.translate(exc) if item.translate else None
-                if translated is not None:
-                    raise translated from exc
-            raise
         finally:
             if self.queries_logged:
                 duration = "%.3f" % (time.monotonic() - start)
                 with ClientCursor(self.connection) as cursor:
                     self.queries_log.extend({"sql": cursor.mogrify(item.sql, item.params), "time": duration}
                                             for item in deferred)
+
+    @contextlib.contextmanager
+    def _translating(self, deferred: list[Deferred]) -> Iterator[None]:
+        """Database errors in the block as Django's, turned into a deferred write's own error by its ``translate``."""
+        try:
+            with self.wrap_database_errors:
+                yield
+        except DatabaseError as exc:
+            for item in deferred:
+                translated = item.translate(exc) if item.translate else None
+                if translated is not None:
+                    raise translated from exc
+            raise
 
     def _server_binding_cursor(self) -> ServerBindingCursor:
         """One server-side binding cursor per psycopg connection, kept: a new one per statement would build its
