@@ -167,17 +167,18 @@ def run(ctx: core.Context) -> list[core.Figure]:
                      f" {versions(samples['existing'])}")
     uncached_note = (f"as command_existing with the aggregate cache off (load from the snapshot + events);"
                      f" {versions(samples['existing_uncached'])}")
-    floor_note = ("the event store's statements for {what}, sent by psycopg alone in the messages the backend "
-                  "sends (bench/sql_floor.py): the ratio the kernel could reach with no Python around them")
+    floor_note = ("the event store's statements for {what}, sent by psycopg alone as the backend sends them, "
+                  "prepared, in autocommit (bench/sql_floor.py): the ratio the kernel could reach with no Python "
+                  "around them")
     floors = [
         core.measured("event_append_sql_floor", samples["floor_append"], "events/s", baseline=pg,
-                      target="informational", note=floor_note.format(what="event_append (one message)")),
+                      target="informational", note=floor_note.format(what="event_append (one statement)")),
         core.measured("command_new_sql_floor", samples["floor_new"], "events/s", baseline=pg, target="informational",
-                      note=floor_note.format(what="command_new: event + outbox row (one message)")),
+                      note=floor_note.format(what="command_new: event + outbox row (one statement)")),
         core.measured("command_existing_sql_floor", samples["floor_existing"], "events/s", baseline=pg,
                       target="informational",
                       note=floor_note.format(what="command_existing: the cache's read, then event + outbox row "
-                                                  "(two messages)")),
+                                                  "(two round trips)")),
     ]
     ten = core.measured("load_10_events", load_ms[10], "ms",
                         note="repository.load of a 10-event stream (no snapshot), aggregate cache off")
