@@ -427,3 +427,23 @@ def test_the_kept_statement_cursor_follows_a_reopened_connection():
     assert rows.exists(StoredEvent, "stream_id = %s", [counter.id])
     connection.close()
     assert rows.exists(StoredEvent, "stream_id = %s", [again.id])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_prepared_statements_the_shapes_stay_and_each_statement_is_parsed_again():
+    counter = open_counter()
+    psycopg_connection = connection.connection
+    threshold, psycopg_connection.prepare_threshold = psycopg_connection.prepare_threshold, None
+    try:
+        with sent() as messages:
+            for _ in range(2):
+                with transaction.atomic():
+                    loaded = repo.load(counter.id)
+                    loaded.increment(1)
+                    repo.save(loaded)
+    finally:
+        psycopg_connection.prepare_threshold = threshold
+    trips = round_trips(messages)
+    assert trips == [["Parse", "Bind", "Describe", "Execute", "Sync"]] * 4
+    assert not any("BEGIN" in text or "COMMIT" in text for _, text in messages)
+    assert repo.load(counter.id).total == 2
