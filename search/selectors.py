@@ -41,27 +41,27 @@ def search_orders(filters: domain.Filters, *, cursor: domain.Cursor | None, limi
     """
     if filters.matches_nothing:
         return [], ""
-    rows = Order.objects.all()
+    matching = Order.objects.all()
     if filters.customer_id:
-        rows = rows.filter(customer_id=filters.customer_id)
+        matching = matching.filter(customer_id=filters.customer_id)
     if filters.status:
-        rows = rows.filter(status=filters.status)
+        matching = matching.filter(status=filters.status)
     if filters.after is not None:
-        rows = rows.filter(created_at__gt=filters.after)
+        matching = matching.filter(created_at__gt=filters.after)
     if filters.before is not None:
-        rows = rows.filter(created_at__lt=filters.before)
+        matching = matching.filter(created_at__lt=filters.before)
     if filters.store_ids:
-        rows = rows.filter(store_ids__overlap=domain.valid_ids(filters.store_ids))
+        matching = matching.filter(store_ids__overlap=domain.valid_ids(filters.store_ids))
     if filters.product_ids:
-        rows = rows.filter(product_ids__overlap=domain.valid_ids(filters.product_ids))
+        matching = matching.filter(product_ids__overlap=domain.valid_ids(filters.product_ids))
     if filters.min_total:
-        rows = rows.filter(total__gte=filters.min_total)
+        matching = matching.filter(total__gte=filters.min_total)
     if filters.max_total:
-        rows = rows.filter(total__lte=filters.max_total)
+        matching = matching.filter(total__lte=filters.max_total)
     if cursor is not None:
-        rows = rows.filter(Q(created_at__lt=cursor.created_at)
-                           | Q(created_at=cursor.created_at, order_id__lt=cursor.order_id))
-    page = list(rows.order_by("-created_at", "-order_id")[:limit + 1])
+        matching = matching.filter(Q(created_at__lt=cursor.created_at)
+                                   | Q(created_at=cursor.created_at, order_id__lt=cursor.order_id))
+    page = list(matching.order_by("-created_at", "-order_id")[:limit + 1])
     if len(page) <= limit:
         return named(page), ""
     last = page[limit - 1]
@@ -78,8 +78,8 @@ def board_orders(*, updated_since: dt.datetime, limit: int = domain.BOARD_LIMIT)
     """The board's orders: every order in an open status plus the others updated at or after ``updated_since``,
     newest first (``created_at``, then ``order_id``, descending), at most ``limit``. The status and
     ``updated_at`` indexes serve the two conditions."""
-    rows = Order.objects.filter(Q(status__in=domain.OPEN_STATUSES) | Q(updated_at__gte=updated_since))
-    return list(rows.order_by("-created_at", "-order_id")
+    recent = Order.objects.filter(Q(status__in=domain.OPEN_STATUSES) | Q(updated_at__gte=updated_since))
+    return list(recent.order_by("-created_at", "-order_id")
                 .only("order_id", "customer_name", "status", "total", "items", "updated_at")[:limit])
 
 

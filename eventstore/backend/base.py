@@ -77,14 +77,14 @@ def one_statement(writes: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, lis
 @lru_cache(maxsize=256)
 def _one_statement(texts: tuple[str, ...]) -> tuple[str, tuple[int, ...]]:
     """The statement for writes with these texts, and the order in which their parameters go into it."""
-    tables: dict[str, list[int]] = {}
+    tables: dict[str, list[tuple[int, str]]] = {}
     for index, sql in enumerate(texts):
-        tables.setdefault(sql.split(" VALUES ", 1)[0], []).append(index)
-    inserts = [f"{into} VALUES " + ", ".join(texts[i].split(" VALUES ", 1)[1] for i in indexes)
-               for into, indexes in tables.items()]
+        into, values = sql.split(" VALUES ", 1)
+        tables.setdefault(into, []).append((index, values))
+    inserts = [f"{into} VALUES " + ", ".join(values for _, values in parts) for into, parts in tables.items()]
     sql = inserts[-1] if len(inserts) == 1 else (
         "WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(inserts[:-1])) + " " + inserts[-1])
-    return sql, tuple(index for indexes in tables.values() for index in indexes)
+    return sql, tuple(index for parts in tables.values() for index, _ in parts)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
