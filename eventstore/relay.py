@@ -34,7 +34,11 @@ that write them already ensure.
 The relay session runs with ``synchronous_commit = off``: a mark lost in a PostgreSQL crash only
 republishes rows, which the duplicate window and the consumers' inboxes absorb. Bitmap scans and
 sorts are disabled for the session so the unpublished rows are always read through the partial index
-in ``position`` order, whatever the planner's statistics say about the size of a backlog.
+in ``position`` order, whatever the planner's statistics say about the size of a backlog. Its statements
+are planned on every call (``plan_cache_mode = force_custom_plan``) and send positions as ``bigint[]``: a
+generic plan takes the arrays as parameters, so it cast and scanned the whole exclusion list again for
+every row it read, more than half of the server's time per relayed row; a custom plan casts once and
+hashes the list (ADR 36).
 
 Failures: on a publish error or a missing ack the batch stops at the first unacked row, which gets
 ``attempts + 1`` and ``last_error``. A failure that retrying the same bytes cannot cure (``is_permanent``:
@@ -64,6 +68,7 @@ from django.conf import settings
 from django.db import connection as django_connection
 from nats.errors import BadHeaderError, BadSubjectError, MaxPayloadError
 from nats.js.errors import APIError, NoStreamResponseError, ServerError, ServiceUnavailableError
+from psycopg.types.numeric import Int8Dumper
 
 from eventstore import nats as mallbots_nats
 from eventstore import process_metrics, tracing
@@ -92,7 +97,8 @@ _HEADER_FRAME = len(b"NATS/1.0\r\n\r\n")
 # JetStream's answers that no retry of the same message can change: the message, or its headers, exceed
 # the stream's (or the server's) maximum size.
 PERMANENT_JETSTREAM_ERRORS = frozenset({10054, 10097})
-_SESSION = "SET synchronous_commit = off; SET enable_bitmapscan = off; SET enable_sort = off"
+_SESSION = ("SET synchronous_commit = off; SET enable_bitmapscan = off; SET enable_sort = off;"
+            " SET plan_cache_mode = force_custom_plan")
 _ENVELOPE = '{"id":"%s","name":%s,"subject":%s,"payload":%s,"metadata":%s,"sent_at":"%s"}'
 _WAIT_SLICE_SECONDS = 0.5
 MARK_DELAY_SECONDS = 0.1
@@ -392,6 +398,7 @@ class Relay:
         ``MARK_DELAY_SECONDS`` for a notification to ride with the read it brings, else it is marked alone.
         """
         await conn.execute(_SESSION)
+        conn.adapters.register_dumper(int, Int8Dumper)
         await conn.execute(f"LISTEN {CHANNEL}")
         conn.add_notify_handler(self._count_notification)
         logger.info("listening on %s", CHANNEL)

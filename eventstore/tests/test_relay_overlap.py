@@ -46,3 +46,36 @@ def test_the_next_read_is_sent_before_the_batch_is_published_and_every_row_still
     publishing = "".join("r" if step == "read" else "p" for step in relay.steps)
     assert publishing.startswith("rr" + "p" * 5 + "r" + "p" * 5), publishing
     assert len(stream_messages(settings.NATS_URL, fresh_stream)) == 12
+
+
+class PlanRecordingRelay(FaultyRelay):
+    """Records, after each read, the session's prepared statements as the server lists them."""
+
+    def __init__(self, config) -> None:
+        self.prepared: list[tuple] = []
+        super().__init__(lambda *args: None, config)
+
+    async def _fetch(self, conn, exclude, mark=None):
+        result = await super()._fetch(conn, exclude, mark)
+        cursor = await conn.execute("SELECT statement, parameter_types::text[], generic_plans, custom_plans"
+                                    " FROM pg_prepared_statements WHERE statement LIKE '%%<> ALL%%'"
+                                    " AND statement NOT LIKE '%%pg_prepared_statements%%'")
+        self.prepared = await cursor.fetchall()
+        return result
+
+
+def test_the_relays_reads_are_planned_for_their_positions_which_travel_as_bigint_arrays(fresh_stream):
+    """A generic plan would take the position arrays as parameters and cast and scan them for every row read
+    (ADR 36); the server's own record of the prepared statements shows no generic plan and no cast array."""
+    with transaction.atomic():
+        for n in range(60):
+            outbox.publish(CounterOpened(id=f"plans-{n}", title="t", limit=Decimal("0")))
+    relay = PlanRecordingRelay(dataclasses.replace(CONFIG, batch_size=5))
+
+    run_until(relay, all_published)
+
+    assert relay.prepared, "the relay's read was never prepared"
+    for statement, parameter_types, generic_plans, custom_plans in relay.prepared:
+        assert generic_plans == 0 and custom_plans >= 1, statement
+        assert [t for t in parameter_types if t.endswith("[]")] and all(
+            t == "bigint[]" for t in parameter_types if t.endswith("[]")), parameter_types
