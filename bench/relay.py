@@ -4,7 +4,10 @@
 settings: ``RELAY_BATCH_SIZE`` rows per window of async publishes). The project's stream
 (``settings.NATS_STREAM``) is deleted before and after the module, so every run starts from an empty
 stream and leaves none behind. Outbox rows left unpublished by earlier modules (the kernel's toy
-rows) are marked published first so that the relay only sees this module's rows. Rows go to the
+rows) are marked published first so that the relay only sees this module's rows, and before every measurement
+the outbox is vacuumed and a checkpoint taken (``settle``), so that no figure carries the dead rows and unwritten
+pages of the modules or repetitions before it (what autovacuum and the checkpointer clear in a running system at
+moments of their own). Rows go to the
 subject ``mallbots.bench.relay`` (inside the stream, outside every durable's filter).
 
 1. Throughput: with the relay running and idle (LISTENing), ``N`` outbox rows (20,000; quick 10,000)
@@ -85,11 +88,25 @@ def delete_stream(ctx: core.Context) -> None:
 
 
 def publish_leftovers(conninfo: str) -> int:
-    """Mark every unpublished outbox row as published (rows of other modules; this module's relay skips them)."""
+    """Mark every unpublished outbox row as published (rows of other modules; this module's relay skips them),
+    then ``settle``."""
     import psycopg
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        return conn.execute("UPDATE eventstore_outbox SET published_at = now() WHERE published_at IS NULL").rowcount
+        marked = conn.execute("UPDATE eventstore_outbox SET published_at = now() WHERE published_at IS NULL").rowcount
+    settle(conninfo)
+    return marked
+
+
+def settle(conninfo: str) -> None:
+    """``VACUUM ANALYZE`` the outbox, then ``CHECKPOINT``: a measurement starts without the dead rows and the
+    unwritten pages that the modules and repetitions before it left (what autovacuum and the checkpointer
+    clear in a running system, at moments of their own choosing)."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE eventstore_outbox")
+        conn.execute("CHECKPOINT")
 
 
 def unpublished(conninfo: str) -> int:
@@ -247,6 +264,7 @@ def _throughput_rep(ctx: core.Context, rows: int, metadata: str, aggregates: int
     g mod ``aggregates``, in version order): the relay keeps one row per aggregate in a window (ADR 13)."""
     import psycopg
 
+    settle(ctx.conninfo)
     with psycopg.connect(ctx.conninfo) as conn:
         last = conn.execute("SELECT coalesce(max(position), 0) FROM eventstore_outbox").fetchone()[0]
         conn.execute(
@@ -302,6 +320,7 @@ def run(ctx: core.Context) -> list[core.Figure]:
                 "relay_throughput_10_aggregates", samples, "rows/s", baseline=baseline,
                 note=f"{few:,} rows, events of only 10 aggregates in turn: a window holds one row per "
                      "aggregate (ADR 13), so at most 10 publishes are in flight; reported, no target"))
+        settle(ctx.conninfo)
         with manage(ctx, "relay-run_relay", "run_relay", ready="listening on"):
             listener = Listener(ctx, "relay-listener", "js", ctx.nats_url, SUBJECT)
             try:
