@@ -34,12 +34,20 @@ def money(value: Any) -> Decimal:
 _SCALARS = (str, int, float, bool, Decimal, type(None))
 
 
+@functools.lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type, ``None`` for any other type (``dataclasses.fields`` builds its tuple
+    anew on every call)."""
+    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+
+
 def to_dict(obj: Any) -> Any:
     """Dataclasses, lists, tuples and dicts as plain dicts and lists, recursively; scalars as they are."""
     if isinstance(obj, _SCALARS):
         return obj
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    names = _field_names(type(obj))
+    if names is not None:
+        return {name: to_dict(getattr(obj, name)) for name in names}
     if isinstance(obj, (list, tuple)):
         return [to_dict(item) for item in obj]
     if isinstance(obj, dict):
