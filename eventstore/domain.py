@@ -24,7 +24,10 @@ class DomainEvent:
     payload_keys: ClassVar[dict[str, str]] = {}
 
     def to_payload(self) -> dict[str, Any]:
-        return {self.payload_keys.get(key, key): value for key, value in schema.to_dict(self).items()}
+        payload = schema.to_dict(self)
+        if not self.payload_keys:
+            return payload
+        return {self.payload_keys.get(key, key): value for key, value in payload.items()}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> "DomainEvent":
