@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -19,6 +20,8 @@ from access import token_cache
 from access.models import ApiToken
 from access.principals import DevicePrincipal, actor_of, effective_roles
 from eventstore import context, rows
+
+logger = logging.getLogger("mallbots.access")
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
@@ -137,10 +140,18 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 
 class StaffSessionAuthentication(authentication.SessionAuthentication):
-    """Django admin session (active staff users); unsafe methods need the CSRF token."""
+    """Django admin session (active staff users); unsafe methods need the CSRF token, else 403 ``permission
+    denied`` (api.md §2.3; Django's reason goes to the log)."""
 
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is not None:
             context.set_actor(actor_of(result[0]))
         return result
+
+    def enforce_csrf(self, request):
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as exc:
+            logger.info("session request refused: %s", exc.detail)
+            raise exceptions.PermissionDenied("permission denied") from exc

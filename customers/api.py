@@ -16,10 +16,6 @@ from web import rest
 from web.views import Endpoint, responses
 
 
-class EmptyIn(rest.RequestSerializer):
-    pass
-
-
 class RegisterCustomerIn(rest.RequestSerializer):
     name = rest.Text(rest.NAME_MAX_LENGTH)
     smsNumber = rest.Text(SMS_NUMBER_MAX_LENGTH)
@@ -83,10 +79,10 @@ class ChangeSmsNumberApi(Endpoint):
 class EnableCustomerApi(Endpoint):
     permission_classes = [levels.DepotAdmin]
 
-    @extend_schema(operation_id="enableCustomer", request=EmptyIn,
+    @extend_schema(operation_id="enableCustomer", request=rest.EmptyIn,
                    responses=responses(CustomersEmptyResponse, 400, 404))
     def put(self, request, customer_id: str):
-        rest.read(EmptyIn, request)
+        rest.read(rest.EmptyIn, request)
         services.enable_customer(customer_id=customer_id)
         return Response({})
 
@@ -94,10 +90,10 @@ class EnableCustomerApi(Endpoint):
 class DisableCustomerApi(Endpoint):
     permission_classes = [levels.DepotAdmin]
 
-    @extend_schema(operation_id="disableCustomer", request=EmptyIn,
+    @extend_schema(operation_id="disableCustomer", request=rest.EmptyIn,
                    responses=responses(CustomersEmptyResponse, 400, 404))
     def put(self, request, customer_id: str):
-        rest.read(EmptyIn, request)
+        rest.read(rest.EmptyIn, request)
         services.disable_customer(customer_id=customer_id)
         return Response({})
 

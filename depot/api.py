@@ -29,10 +29,6 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 # ---------------------------------------------------------------- request bodies
 
 
-class EmptyIn(rest.RequestSerializer):
-    pass
-
-
 class ShoppingItemIn(rest.RequestSerializer):
     productId = rest.LookupId()
     storeId = rest.LookupId()
@@ -199,10 +195,10 @@ class GetShoppingListApi(DepotEndpoint):
 
 
 class CancelShoppingListApi(DepotEndpoint):
-    @extend_schema(operation_id="cancelShoppingList", request=EmptyIn,
+    @extend_schema(operation_id="cancelShoppingList", request=rest.EmptyIn,
                    responses=responses(DepotEmptyResponse, 400, 404))
     def post(self, request, list_id: str):
-        rest.read(EmptyIn, request)
+        rest.read(rest.EmptyIn, request)
         services.cancel_shopping_list(list_id=list_id)
         return Response({})
 
@@ -213,10 +209,10 @@ class CancelShoppingListApi(DepotEndpoint):
 
 
 class InitiateShoppingApi(DepotEndpoint):
-    @extend_schema(operation_id="initiateShopping", request=EmptyIn,
+    @extend_schema(operation_id="initiateShopping", request=rest.EmptyIn,
                    responses=responses(DepotEmptyResponse, 400, 404))
     def put(self, request, list_id: str):
-        rest.read(EmptyIn, request)
+        rest.read(rest.EmptyIn, request)
         services.initiate_shopping(list_id=list_id)
         return Response({})
 
@@ -224,10 +220,10 @@ class InitiateShoppingApi(DepotEndpoint):
 class StartShoppingApi(DepotEndpoint):
     permission_classes = [levels.BotOrDepotStaff]
 
-    @extend_schema(operation_id="startShopping", request=EmptyIn,
+    @extend_schema(operation_id="startShopping", request=rest.EmptyIn,
                    responses=responses(DepotEmptyResponse, 400, 404))
     def put(self, request, list_id: str):
-        rest.read(EmptyIn, request)
+        rest.read(rest.EmptyIn, request)
         services.start_shopping(list_id=list_id, acting_bot_id=acting_bot(request))
         return Response({})
 
@@ -258,10 +254,10 @@ class ItemUnavailableApi(DepotEndpoint):
 class CompleteShoppingListApi(DepotEndpoint):
     permission_classes = [levels.BotOrDepotStaff]
 
-    @extend_schema(operation_id="completeShoppingList", request=EmptyIn,
+    @extend_schema(operation_id="completeShoppingList", request=rest.EmptyIn,
                    responses=responses(DepotEmptyResponse, 400, 404))
     def put(self, request, list_id: str):
-        rest.read(EmptyIn, request)
+        rest.read(rest.EmptyIn, request)
         services.complete_shopping_list(list_id=list_id, acting_bot_id=acting_bot(request))
         return Response({})
 
@@ -313,9 +309,9 @@ class GetBotApi(DepotEndpoint):
 class BotOnlineApi(DepotEndpoint):
     permission_classes = [levels.BotOrDepotAdmin]
 
-    @extend_schema(operation_id="botOnline", request=EmptyIn, responses=responses(DepotEmptyResponse, 400, 404))
+    @extend_schema(operation_id="botOnline", request=rest.EmptyIn, responses=responses(DepotEmptyResponse, 400, 404))
     def put(self, request, bot_id: str):
-        rest.read(EmptyIn, request)
+        rest.read(rest.EmptyIn, request)
         services.bot_online(bot_id=bot_id, acting_bot_id=acting_bot(request))
         return Response({})
 
@@ -323,9 +319,9 @@ class BotOnlineApi(DepotEndpoint):
 class BotOfflineApi(DepotEndpoint):
     permission_classes = [levels.BotOrDepotAdmin]
 
-    @extend_schema(operation_id="botOffline", request=EmptyIn, responses=responses(DepotEmptyResponse, 400, 404))
+    @extend_schema(operation_id="botOffline", request=rest.EmptyIn, responses=responses(DepotEmptyResponse, 400, 404))
     def put(self, request, bot_id: str):
-        rest.read(EmptyIn, request)
+        rest.read(rest.EmptyIn, request)
         services.bot_offline(bot_id=bot_id, acting_bot_id=acting_bot(request))
         return Response({})
 

@@ -96,8 +96,9 @@ class OrderView(Endpoint):
 class ReadyOrderView(Endpoint):
     permission_classes = [levels.DepotStaff]
 
-    @extend_schema(operation_id="readyOrder", request=None, responses=responses(Empty, 400, 404, 409))
+    @extend_schema(operation_id="readyOrder", request=rest.EmptyIn, responses=responses(Empty, 400, 404, 409))
     def put(self, request, order_id):
+        rest.read(rest.EmptyIn, request)
         services.ready_order(order_id=order_id)
         return Response({})
 
@@ -105,8 +106,9 @@ class ReadyOrderView(Endpoint):
 class CompleteOrderView(Endpoint):
     permission_classes = [levels.DepotStaff]
 
-    @extend_schema(operation_id="completeOrder", request=None, responses=responses(Empty, 400, 404, 409))
+    @extend_schema(operation_id="completeOrder", request=rest.EmptyIn, responses=responses(Empty, 400, 404, 409))
     def put(self, request, order_id):
+        rest.read(rest.EmptyIn, request)
         services.complete_order(order_id=order_id)
         return Response({})
 

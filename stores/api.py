@@ -22,10 +22,6 @@ from web.views import Endpoint, responses, route
 # ---------------------------------------------------------------- request bodies
 
 
-class EmptyIn(rest.RequestSerializer):
-    pass
-
-
 class CreateStoreIn(rest.RequestSerializer):
     name = rest.Text(rest.NAME_MAX_LENGTH)
     location = rest.Text(rest.NAME_MAX_LENGTH)
@@ -150,10 +146,10 @@ class GetStoreApi(Endpoint):
 class EnableParticipationApi(Endpoint):
     permission_classes = [levels.StoreAdmin]
 
-    @extend_schema(operation_id="enableParticipation", request=EmptyIn,
+    @extend_schema(operation_id="enableParticipation", request=rest.EmptyIn,
                    responses=responses(StoresEmptyResponse, 400, 404))
     def put(self, request, store_id: str):
-        rest.read(EmptyIn, request)
+        rest.read(rest.EmptyIn, request)
         services.enable_participation(store_id=store_id)
         return Response({})
 

@@ -87,8 +87,11 @@ class _Field(serializers.Field):
 
     def decimal(self, data) -> Decimal:
         """A finite ``Decimal`` of a JSON number or numeric string, without arithmetic (``Decimal`` keeps
-        the exponent apart, so ``1e1000000`` costs nothing until something converts it)."""
+        the exponent apart, so ``1e1000000`` costs nothing until something converts it). The digit-group
+        underscores that ``Decimal`` takes from Python's syntax (``"1_000"``) are no number."""
         if isinstance(data, bool) or not isinstance(data, (int, float, Decimal, str)):
+            self.fail_type()
+        if isinstance(data, str) and "_" in data:
             self.fail_type()
         if isinstance(data, float) and not math.isfinite(data):
             self.fail_type()
@@ -329,6 +332,10 @@ class RequestSerializer(serializers.Serializer):
         if not isinstance(data, dict):
             raise BadRequest("the request body must be a JSON object")
         return super().to_internal_value(data)
+
+
+class EmptyIn(RequestSerializer):
+    """The body of an operation that takes none but ``{}``: still parsed, so malformed JSON is a 400."""
 
 
 def read(serializer_class: type[RequestSerializer], request) -> dict:

@@ -10,11 +10,14 @@ from web.rest import BadRequest
 class Endpoint(APIView):
     """One API operation, with its access level in ``permission_classes``.
 
-    A method the path does not serve is a 405 before authentication (api.md §1.4). Operations of one
+    A method the path does not serve is a 405 before authentication (api.md §1.4); ``OPTIONS`` is none of
+    the API's methods, so it is one too (DRF would answer it with the view's metadata). Operations of one
     path with different access levels are separate endpoints joined by ``route``. A query parameter
     holding a NUL character is a 400 ``<name> contains an invalid character`` (PostgreSQL cannot compare
     it) after the access level, like a body field (ADR 20).
     """
+
+    http_method_names = ["get", "post", "put", "delete", "head"]
 
     def initial(self, request, *args, **kwargs):
         if request.method not in self.allowed_methods:

@@ -12,5 +12,6 @@ def test_committed_event_catalog_matches_the_registries():
 
 def test_catalog_lists_kernel_replies_with_payloads():
     text = catalog.render()
-    assert "| `mallbots.replies` | `am.Failure` | `message`: string |" in text
+    assert "| `mallbots.cosec.replies.CreateOrder` | `am.Failure` | `message`: string |" in text
+    assert "mallbots.replies" not in text
     assert "toy" not in text

@@ -172,3 +172,11 @@ def test_every_endpoint_answers_every_kind_of_caller_as_its_access_level_says(cl
                 wrong.append(f"{operation} ({level}) {method} {url} as {caller}: {problem}")
     assert not wrong, "\n".join(wrong)
     assert len(calls) * len(CALLERS) > 700
+
+
+def test_options_is_a_405_on_every_api_path_before_authentication(client):
+    answers = {path: client.options(concrete(path, "bot-1", "list-1")) for _, _, path in schema_operations(client)}
+    wrong = {path: (r.status_code, r.json()) for path, r in answers.items()
+             if (r.status_code, r.json()) != (405, {"code": 12, "message": "Method Not Allowed", "details": []})}
+    assert not wrong
+    assert len(answers) > 30

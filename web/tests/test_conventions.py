@@ -30,6 +30,7 @@ def test_camel_case_wins_and_null_is_absent(client):
     ('"text"', "the request body must be a JSON object", None),
     ('{"name": 5}', "name must be a string", "name"),
     ('{"price": "abc"}', "price must be a number", "price"),
+    ('{"price": "1_000"}', "price must be a number", "price"),
     ('{"price": true}', "price must be a number", "price"),
     ('{"price": 99999999999}', "price is out of range", "price"),
     ('{"quantity": 1.5}', "quantity must be an integer", "quantity"),
