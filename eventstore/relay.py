@@ -55,6 +55,7 @@ misbehaves. SIGTERM/SIGINT finish the current batch and return normally (exit st
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -133,35 +134,40 @@ def database_params() -> dict[str, Any]:
     return wanted
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OutboxRow:
+    """One unpublished row as it goes on the wire: ``headers`` and ``wire_size`` are worked out once, on creation."""
+
     position: int
     message_id: str
     subject: str
     body: bytes
     aggregate: str | None = None
     traceparent: str = ""
+    headers: dict[str, str] = field(init=False)
+    """``Nats-Msg-Id``, ``Content-Type`` and, when the metadata has one, ``traceparent`` (events.md §1)."""
+    wire_size: int = field(init=False)
+    """Headers and body as the server counts them against its ``max_payload``."""
+
+    def __post_init__(self) -> None:
+        self.headers = {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json"}
+        if self.traceparent:
+            self.headers["traceparent"] = self.traceparent
+        header_lines = sum(map(len, self.headers)) + sum(map(len, self.headers.values())) + 4 * len(self.headers)
+        self.wire_size = len(self.body) + _HEADER_FRAME + header_lines
 
     @classmethod
     def from_db(cls, record: tuple) -> "OutboxRow":
         """The envelope of events.md §2 (same keys as ``Envelope.to_json``), payload and metadata verbatim."""
         position, message_id, name, subject, payload, metadata, sent_at, aggregate, traceparent = record
-        body = _ENVELOPE % (message_id, json.dumps(name), json.dumps(subject), payload, metadata, sent_at)
-        return cls(position=position, message_id=message_id, subject=subject, body=body.encode(),
-                   aggregate=aggregate, traceparent=traceparent or "")
+        body = _ENVELOPE % (message_id, _json_string(name), _json_string(subject), payload, metadata, sent_at)
+        return cls(position, message_id, subject, body.encode(), aggregate, traceparent or "")
 
-    @property
-    def headers(self) -> dict[str, str]:
-        """``Nats-Msg-Id``, ``Content-Type`` and, when the metadata has one, ``traceparent`` (events.md §1)."""
-        if self.traceparent:
-            return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json",
-                    "traceparent": self.traceparent}
-        return {"Nats-Msg-Id": self.message_id, "Content-Type": "application/json"}
 
-    @property
-    def wire_size(self) -> int:
-        """Headers and body as the server counts them against its ``max_payload``."""
-        return len(self.body) + _HEADER_FRAME + sum(len(k) + len(v) + 4 for k, v in self.headers.items())
+@functools.lru_cache(maxsize=1024)
+def _json_string(text: str) -> str:
+    """``text`` as a JSON string: names and subjects repeat from row to row, so each is encoded once."""
+    return json.dumps(text)
 
 
 class PayloadTooLarge(MaxPayloadError):
