@@ -26,7 +26,7 @@ from eventstore import tasks
 from eventstore.envelope import Envelope
 from eventstore.metrics import collect_registry
 from eventstore.models import OutboxMessage
-from eventstore.relay import PayloadTooLarge, Relay, is_permanent
+from eventstore.relay import OutboxRow, PayloadTooLarge, Relay, is_permanent
 from eventstore.repository import Repository
 from eventstore.tests.processes import stream_messages
 from eventstore.tests.test_relay_defects import CONFIG, run_until
@@ -162,3 +162,14 @@ def test_a_transient_refusal_is_retried_from_the_same_row_not_dead_lettered(fres
     second.refresh_from_db()
     assert second.published_at is not None and second.dead_lettered_at is None and second.attempts == 1
     assert stored(fresh_stream) == [(counter, 1), (counter, 2), (counter, 3)]
+
+
+@pytest.mark.parametrize("traceparent", ["", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
+def test_a_rows_wire_size_is_its_body_and_header_block_as_sent(traceparent):
+    record = (7, str(uuid.uuid4()), "toyapi.CounterOpened", "mallbots.toy.events.Counter", '{"id":"c"}',
+              '{"actor":"system"}', "2026-12-01T00:00:00+00:00", "toy.Counter:c", traceparent)
+    row = OutboxRow.from_db(record)
+    block = b"NATS/1.0\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in row.headers.items()) + b"\r\n"
+    assert row.wire_size == len(row.body) + len(block)
+    assert ("traceparent" in row.headers) == bool(traceparent)
+    assert Envelope.from_json(row.body).subject == "mallbots.toy.events.Counter"
