@@ -53,7 +53,7 @@ def render(include_test_apps: bool = False) -> str:
     rows = []
     for message_type in registry.all_messages():
         if visible(message_type.cls.__module__):
-            subject = (reply_channels or "the command's reply channel" if _is_kernel_reply(message_type)
+            subject = ((reply_channels or "the command's reply channel") if _is_kernel_reply(message_type)
                        else f"`{message_type.subject}`")
             rows.append(f"| {subject} | `{message_type.name}` | {_payload(message_type.cls)} |")
     lines += sorted(rows)
