@@ -511,8 +511,9 @@ class Relay:
             readable = loop.create_future()
             loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
             try:
-                await asyncio.wait_for(readable, timeout=min(remaining, _WAIT_SLICE_SECONDS))
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(min(remaining, _WAIT_SLICE_SECONDS)):
+                    await readable
+            except TimeoutError:
                 pass
             finally:
                 loop.remove_reader(fd)
@@ -551,10 +552,11 @@ class Relay:
 
     async def _settle(self, batch: "Batch") -> None:
         """Wait up to the publish timeout for the answers; record the acked prefix and the first failure."""
-        if batch.sent:
+        if batch.sent and not batch.answered.is_set():
             try:
-                await asyncio.wait_for(batch.answered.wait(), timeout=self.config.publish_timeout)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(self.config.publish_timeout):
+                    await batch.answered.wait()
+            except TimeoutError:
                 pass
         while batch.acked < batch.sent and batch.outcomes[batch.acked] is True:
             batch.acked += 1

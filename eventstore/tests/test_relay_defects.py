@@ -150,6 +150,27 @@ def test_defect_6_a_batch_is_answered_only_after_every_row_was_sent():
     asyncio.run(scenario())
 
 
+def test_settle_records_the_acked_prefix_and_a_timeout_for_the_first_row_left_unanswered():
+    async def scenario() -> None:
+        relay = Relay(dataclasses.replace(CONFIG, publish_timeout=0.05))
+        batch = Batch(rows=[_row(1), _row(2), _row(3)], started=0.0, outcomes=[None] * 3)
+        batch.sent = 3
+        batch.sending_finished()
+        batch.answer(0, True)
+        await relay._settle(batch)
+        assert batch.acked == 1 and isinstance(batch.error, TimeoutError)
+        assert str(batch.error) == "no JetStream ack within 0.05s"
+
+        answered = Batch(rows=[_row(4)], started=0.0, outcomes=[None])
+        answered.sent = 1
+        answered.sending_finished()
+        answered.answer(0, True)
+        await relay._settle(answered)
+        assert answered.acked == 1 and answered.error is None
+
+    asyncio.run(scenario())
+
+
 def slow_sending_with_a_late_tail(last_message_id: str):
     """Each publish takes a while (a large batch flushed in parts), so acks arrive while sending goes on;
     the last row reaches the server 0.3 s after it was handed to the client."""
