@@ -20,10 +20,6 @@ class AuthorizePaymentIn(rest.RequestSerializer):
     amount = rest.Money()
 
 
-class PayInvoiceIn(rest.RequestSerializer):
-    pass
-
-
 class PaymentOut(serializers.Serializer):
     id = serializers.CharField()
     customerId = serializers.CharField(source="customer_id")
@@ -96,11 +92,11 @@ class GetInvoiceApi(Endpoint):
 class PayInvoiceApi(Endpoint):
     permission_classes = [levels.DepotStaff]
 
-    @extend_schema(operation_id="payInvoice", request=PayInvoiceIn,
+    @extend_schema(operation_id="payInvoice", request=rest.EmptyIn,
                    responses=responses(PaymentsEmptyResponse, 400, 404, 409))
     def put(self, request, invoice_id: str):
         """Pay the invoice: the order's confirmed payment is captured for the invoice amount."""
-        rest.read(PayInvoiceIn, request)
+        rest.read(rest.EmptyIn, request)
         services.pay_invoice(invoice_id=invoice_id)
         return Response({})
 
