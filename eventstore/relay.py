@@ -19,7 +19,8 @@ duplicate window drops the copy. While a batch waits for its acks the database c
 previous batch and reads the next one (one statement, sent before the batch's publishes so the server
 runs it while the relay publishes), so at most one batch of publishes is in flight.
 A batch acked whole when nothing is left to read waits up to ``MARK_DELAY_SECONDS`` for a notification,
-so its mark goes with the read that brings; otherwise it is marked alone. Logs: a batch acked whole is a
+so its mark goes with the read that brings; otherwise it is marked alone; the last batch of a backlog is marked
+at once. Logs: a batch acked whole is a
 DEBUG line and counts towards an INFO summary (at most one per ``SUMMARY_SECONDS``, and when the relay
 idles or stops); a batch with duplicates and every failure get an INFO, WARNING or ERROR line at once.
 
@@ -409,6 +410,8 @@ class Relay:
         notification has arrived since, there is nothing to read; one that arrives later wakes the wait.
         A mark that is followed by a read goes with it as one statement; a caught-up batch waits up to
         ``MARK_DELAY_SECONDS`` for a notification to ride with the read it brings, else it is marked alone.
+        The last batch of a backlog (since a read that did not hold every unpublished row) is marked at once:
+        one statement more per backlog, and its rows' ``published_at`` is not held back.
         """
         await conn.execute(_SESSION)
         conn.adapters.register_dumper(int, Int8Dumper)
@@ -418,18 +421,21 @@ class Relay:
         backoff = Backoff(self.config.max_backoff, first=FIRST_BACKOFF_SECONDS)
         to_mark: Batch | None = None
         upcoming: list[OutboxRow] = []
-        complete = caught_up = False
+        complete = caught_up = backlog = False
         try:
             while not self.stopping.is_set():
                 if not upcoming:
                     notified = self._drain_notifications(conn)
                     if caught_up and notified == 0:
                         caught_up = False
-                        if to_mark is None or not await self._wait_for_notification(conn, MARK_DELAY_SECONDS):
+                        if (to_mark is None or backlog
+                                or not await self._wait_for_notification(conn, MARK_DELAY_SECONDS)):
                             to_mark = await self._mark(conn, to_mark)
                             await self._idle(conn)
+                        backlog = False
                         continue
                     upcoming, complete = await self._fetch(conn, exclude=[], mark=to_mark)
+                    backlog = backlog or not complete
                     to_mark = None
                     self.session_backoff.reset()
                     caught_up = False
@@ -448,6 +454,7 @@ class Relay:
                 batch = await self._publish(upcoming)
                 read = await statement if statement is not None else None
                 upcoming, complete = ([], False) if read is None or batch.error else read
+                backlog = backlog or (read is not None and not complete)
                 await self._settle(batch)
                 if batch.failed is None:
                     to_mark = batch

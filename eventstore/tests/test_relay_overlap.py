@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from eventstore import outbox
+from eventstore.relay import MARK_DELAY_SECONDS
 from eventstore.tests.processes import stream_messages
 from eventstore.tests.test_relay_defects import CONFIG, FaultyRelay, all_published, run_until
 from toyapp.contracts import CounterOpened
@@ -79,3 +80,40 @@ def test_the_relays_reads_are_planned_for_their_positions_which_travel_as_bigint
         assert generic_plans == 0 and custom_plans >= 1, statement
         assert [t for t in parameter_types if t.endswith("[]")] and all(
             t == "bigint[]" for t in parameter_types if t.endswith("[]")), parameter_types
+
+
+class WaitRecordingRelay(FaultyRelay):
+    """Records how long each wait for a notification was allowed to last."""
+
+    def __init__(self, config) -> None:
+        self.waits: list[float] = []
+        super().__init__(lambda *args: None, config)
+
+    async def _wait_for_notification(self, conn, seconds):
+        self.waits.append(seconds)
+        return await super()._wait_for_notification(conn, seconds)
+
+
+def published_all_and_idled(relay: WaitRecordingRelay):
+    return lambda: all_published() and CONFIG.poll_interval in relay.waits
+
+
+def test_the_last_batch_of_a_backlog_is_marked_at_once_without_waiting_for_a_notification(fresh_stream):
+    with transaction.atomic():
+        for n in range(12):
+            outbox.publish(CounterOpened(id=f"backlog-{n}", title="t", limit=Decimal("0")))
+    relay = WaitRecordingRelay(dataclasses.replace(CONFIG, batch_size=5))
+
+    run_until(relay, published_all_and_idled(relay))
+
+    assert MARK_DELAY_SECONDS not in relay.waits, relay.waits
+
+
+def test_a_lone_message_waits_for_a_notification_to_take_its_mark_along(fresh_stream):
+    relay = WaitRecordingRelay(CONFIG)
+    with transaction.atomic():
+        outbox.publish(CounterOpened(id="trickle-1", title="t", limit=Decimal("0")))
+
+    run_until(relay, published_all_and_idled(relay))
+
+    assert MARK_DELAY_SECONDS in relay.waits, relay.waits
