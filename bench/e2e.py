@@ -82,9 +82,10 @@ class System:
 
     def groups(self) -> dict[int, str]:
         """{pid: role} of every process to account for: run_all's tree, PostgreSQL, NATS, this process."""
-        return {**procstats.roles_of_run_all(self.pid), **procstats.tree(procstats.postmaster_of(self.var_dir),
-                                                                          "postgres"),
-                **procstats.tree(self.nats_pid, "nats"), **procstats.own_process()}
+        table = procstats.ProcessTable()
+        return {**procstats.roles_of_run_all(self.pid, table),
+                **procstats.tree(procstats.postmaster_of(self.var_dir), "postgres", table),
+                **procstats.tree(self.nats_pid, "nats", table), **procstats.own_process()}
 
 
 @contextlib.contextmanager

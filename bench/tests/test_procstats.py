@@ -1,6 +1,7 @@
 """Roles of run_all's children and the CPU accounting of ``bench.procstats`` (no timing)."""
 
 import os
+import time
 
 import pytest
 
@@ -33,3 +34,28 @@ def test_given_own_process_when_watched_then_it_is_sampled_with_its_rss():
     [sample] = watch.samples.values()
     assert sample.role == "load generator" and sample.rss and not sample.born_inside
     assert watch.long_running() == [sample] and os.getpid() in procstats.own_process()
+
+
+def test_given_a_process_tree_when_read_from_one_table_then_children_and_grandchildren_get_their_roles():
+    import subprocess
+    import sys
+
+    code = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code, "run_relay"])
+    try:
+        table = None
+        for _ in range(100):
+            table = procstats.ProcessTable()
+            if table.children.get(child.pid):
+                break
+            time.sleep(0.05)
+        [grandchild] = table.children[child.pid]
+        roles = procstats.roles_of_run_all(os.getpid(), table)
+        assert {pid: roles[pid] for pid in (os.getpid(), child.pid, grandchild)} == {
+            os.getpid(): "supervisor", child.pid: "relay", grandchild: "relay"}
+        assert procstats.tree(child.pid, "postgres", table) == {child.pid: "postgres", grandchild: "postgres"}
+    finally:
+        for pid in procstats.ProcessTable().descendants(child.pid):
+            os.kill(pid, 9)
+        child.kill()
+        child.wait()
