@@ -13,6 +13,7 @@ import json
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Q
 from django.utils.html import format_html
 
 from eventstore import codec, context, deadletters
@@ -89,21 +90,27 @@ class SnapshotAdmin(KernelAdmin):
         return pretty_json(obj.state)
 
 
-class OutboxStatusFilter(admin.SimpleListFilter):
+class StatusFilter(admin.SimpleListFilter):
+    """A "status" filter whose choices are ``statuses``: value → (label, the rows' condition)."""
+
     title = "status"
     parameter_name = "status"
+    statuses: dict[str, tuple[str, Q]] = {}
 
     def lookups(self, request, model_admin):
-        return [("pending", "to publish"), ("published", "published"), ("dead-lettered", "dead-lettered")]
+        return [(value, label) for value, (label, _) in self.statuses.items()]
 
     def queryset(self, request, queryset):
-        if self.value() == "pending":
-            return queryset.filter(published_at__isnull=True, dead_lettered_at__isnull=True)
-        if self.value() == "published":
-            return queryset.filter(published_at__isnull=False)
-        if self.value() == "dead-lettered":
-            return queryset.filter(dead_lettered_at__isnull=False)
-        return queryset
+        chosen = self.statuses.get(self.value())
+        return queryset.filter(chosen[1]) if chosen else queryset
+
+
+class OutboxStatusFilter(StatusFilter):
+    statuses = {
+        "pending": ("to publish", Q(published_at__isnull=True, dead_lettered_at__isnull=True)),
+        "published": ("published", Q(published_at__isnull=False)),
+        "dead-lettered": ("dead-lettered", Q(dead_lettered_at__isnull=False)),
+    }
 
 
 @admin.register(OutboxMessage)
@@ -176,21 +183,12 @@ class CheckpointAdmin(KernelAdmin):
     ordering = ("name",)
 
 
-class DeadLetterStatusFilter(admin.SimpleListFilter):
-    title = "status"
-    parameter_name = "status"
-
-    def lookups(self, request, model_admin):
-        return [("pending", "pending"), ("replayed", "replayed"), ("discarded", "discarded")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "pending":
-            return queryset.filter(replayed_at__isnull=True, discarded_at__isnull=True)
-        if self.value() == "replayed":
-            return queryset.filter(replayed_at__isnull=False)
-        if self.value() == "discarded":
-            return queryset.filter(discarded_at__isnull=False)
-        return queryset
+class DeadLetterStatusFilter(StatusFilter):
+    statuses = {
+        "pending": ("pending", Q(replayed_at__isnull=True, discarded_at__isnull=True)),
+        "replayed": ("replayed", Q(replayed_at__isnull=False)),
+        "discarded": ("discarded", Q(discarded_at__isnull=False)),
+    }
 
 
 @admin.register(DeadLetter)

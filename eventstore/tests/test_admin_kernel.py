@@ -117,6 +117,32 @@ def test_superuser_replays_and_discards_dead_letters(client, superuser):
     assert pending == 0
 
 
+def listed(client, model: str, status: str) -> set:
+    return {row.pk for row in client.get(f"/admin/eventstore/{model}/", {"status": status}).context["cl"].result_list}
+
+
+def test_the_status_filters_list_outbox_rows_and_dead_letters_by_state(client, superuser):
+    for by in (1, 2, 3):
+        open_counter(by)
+    published, pending, dead = [row.pk for row in OutboxMessage.objects.filter(name="toyapi.CounterIncremented")
+                                .order_by("position")]
+    OutboxMessage.objects.filter(pk=published).update(published_at=timezone.now())
+    OutboxMessage.objects.filter(pk=dead).update(dead_lettered_at=timezone.now())
+    letters = [dead_letter_for(counter_id) for counter_id in (open_counter(4), open_counter(5), open_counter(6))]
+    act(client, "deadletter", "replay", letters[0].pk)
+    act(client, "deadletter", "discard", letters[1].pk)
+
+    assert pending in listed(client, "outboxmessage", "pending")
+    assert not {published, dead} & listed(client, "outboxmessage", "pending")
+    assert published in listed(client, "outboxmessage", "published") and pending not in listed(
+        client, "outboxmessage", "published")
+    assert listed(client, "outboxmessage", "dead-lettered") == {dead}
+    assert listed(client, "deadletter", "pending") == {letters[2].pk}
+    assert listed(client, "deadletter", "replayed") == {letters[0].pk}
+    assert listed(client, "deadletter", "discarded") == {letters[1].pk}
+    assert len(listed(client, "deadletter", "")) == 3
+
+
 def test_failed_replay_from_the_admin_keeps_the_dead_letter_and_records_the_new_error(client, superuser):
     dead = dead_letter_for(open_counter(2))
     DeadLetter.objects.filter(pk=dead.pk).update(consumer="gone-consumer")
