@@ -56,15 +56,9 @@ class KernelAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(StoredEvent)
-class StoredEventAdmin(KernelAdmin):
-    list_display = ("global_position", "stream_type", "stream_id", "version", "event_name", "event_version",
-                    "occurred_at")
-    list_filter = ("stream_type", "event_name")
-    search_fields = ("=stream_id",)
-    ordering = ("-global_position",)
-    fields = ("global_position", "event_id", "stream_type", "stream_id", "version", "event_name",
-              "event_version", "occurred_at", "payload_json", "metadata_json")
+class MessageJsonAdmin(KernelAdmin):
+    """A kernel table with a message's ``payload`` and ``metadata``, shown as indented JSON on its page."""
+
     readonly_fields = ("payload_json", "metadata_json")
 
     @admin.display(description="payload")
@@ -74,6 +68,17 @@ class StoredEventAdmin(KernelAdmin):
     @admin.display(description="metadata")
     def metadata_json(self, obj):
         return pretty_json(obj.metadata)
+
+
+@admin.register(StoredEvent)
+class StoredEventAdmin(MessageJsonAdmin):
+    list_display = ("global_position", "stream_type", "stream_id", "version", "event_name", "event_version",
+                    "occurred_at")
+    list_filter = ("stream_type", "event_name")
+    search_fields = ("=stream_id",)
+    ordering = ("-global_position",)
+    fields = ("global_position", "event_id", "stream_type", "stream_id", "version", "event_name",
+              "event_version", "occurred_at", "payload_json", "metadata_json")
 
 
 @admin.register(Snapshot)
@@ -114,7 +119,7 @@ class OutboxStatusFilter(StatusFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxAdmin(KernelAdmin):
+class OutboxAdmin(MessageJsonAdmin):
     list_display = ("position", "name", "subject", "message_id", "sent_at", "published_at", "attempts",
                     "dead_lettered_at")
     list_filter = (OutboxStatusFilter, ("published_at", admin.EmptyFieldListFilter), "subject", "name")
@@ -122,16 +127,7 @@ class OutboxAdmin(KernelAdmin):
     ordering = ("-position",)
     fields = ("position", "message_id", "name", "subject", "sent_at", "published_at", "attempts",
               "dead_lettered_at", "last_error", "payload_json", "metadata_json")
-    readonly_fields = ("payload_json", "metadata_json")
     actions = ("republish", "retry")
-
-    @admin.display(description="payload")
-    def payload_json(self, obj):
-        return pretty_json(obj.payload)
-
-    @admin.display(description="metadata")
-    def metadata_json(self, obj):
-        return pretty_json(obj.metadata)
 
     @admin.action(description="Republish the selected messages (the relay sends them again)",
                   permissions=["operate"])
@@ -151,22 +147,13 @@ class OutboxAdmin(KernelAdmin):
 
 
 @admin.register(InboxMessage)
-class InboxAdmin(KernelAdmin):
+class InboxAdmin(MessageJsonAdmin):
     list_display = ("consumer", "name", "message_id", "sent_at", "received_at")
     list_filter = ("consumer", "name")
     search_fields = ("=message_id",)
     ordering = ("-received_at",)
     fields = ("consumer", "message_id", "name", "subject", "sent_at", "received_at", "payload_json",
               "metadata_json")
-    readonly_fields = ("payload_json", "metadata_json")
-
-    @admin.display(description="payload")
-    def payload_json(self, obj):
-        return pretty_json(obj.payload)
-
-    @admin.display(description="metadata")
-    def metadata_json(self, obj):
-        return pretty_json(obj.metadata)
 
 
 @admin.register(AppliedVersion)
@@ -192,7 +179,7 @@ class DeadLetterStatusFilter(StatusFilter):
 
 
 @admin.register(DeadLetter)
-class DeadLetterAdmin(KernelAdmin):
+class DeadLetterAdmin(MessageJsonAdmin):
     list_display = ("id", "consumer", "name", "message_id", "deliveries", "error_summary", "created_at",
                     "replayed_at", "replay_count", "discarded_at")
     list_filter = (DeadLetterStatusFilter, "consumer", "name")
@@ -201,7 +188,7 @@ class DeadLetterAdmin(KernelAdmin):
     fields = ("id", "consumer", "message_id", "name", "subject", "sent_at", "deliveries", "created_at",
               "replayed_at", "replay_count", "discarded_at", "error_summary", "error_traceback", "payload_json",
               "metadata_json", "raw")
-    readonly_fields = ("error_summary", "error_traceback", "payload_json", "metadata_json")
+    readonly_fields = ("error_summary", "error_traceback", *MessageJsonAdmin.readonly_fields)
     actions = ("replay", "discard")
 
     @admin.display(description="error")
@@ -213,14 +200,6 @@ class DeadLetterAdmin(KernelAdmin):
     def error_traceback(self, obj):
         return format_html('<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
                            (obj.error or {}).get("traceback", ""))
-
-    @admin.display(description="payload")
-    def payload_json(self, obj):
-        return pretty_json(obj.payload)
-
-    @admin.display(description="metadata")
-    def metadata_json(self, obj):
-        return pretty_json(obj.metadata)
 
     @admin.action(description="Replay the selected dead letters through their consumer", permissions=["operate"])
     def replay(self, request, queryset):
