@@ -19,10 +19,10 @@ duplicate window drops the copy. While a batch waits for its acks the database c
 previous batch and reads the next one (one statement, sent before the batch's publishes so the server
 runs it while the relay publishes), so at most one batch of publishes is in flight.
 A batch acked whole when nothing is left to read waits up to ``MARK_DELAY_SECONDS`` for a notification,
-so its mark goes with the read that brings; otherwise it is marked alone; the last batch of a backlog is marked
-at once. Logs: a batch acked whole is a
-DEBUG line and counts towards an INFO summary (at most one per ``SUMMARY_SECONDS``, and when the relay
-idles or stops); a batch with duplicates and every failure get an INFO, WARNING or ERROR line at once.
+so its mark goes with the read that brings; otherwise it is marked alone; the last batch of a backlog is
+marked at once. Logs: a batch acked whole is a DEBUG line and counts towards an INFO summary (at most one
+per ``SUMMARY_SECONDS``, and when the relay idles or stops); a batch with duplicates and every failure get
+an INFO, WARNING or ERROR line at once.
 
 Order under partial failure: a window never holds two rows of one aggregate (same ``aggregate_type`` and
 ``aggregate_id`` in the metadata); it ends before the first row whose aggregate already has a row in it,

@@ -1,6 +1,8 @@
 """Roles of run_all's children and the CPU accounting of ``bench.procstats`` (no timing)."""
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -37,10 +39,8 @@ def test_given_own_process_when_watched_then_it_is_sampled_with_its_rss():
 
 
 def test_given_a_process_tree_when_read_from_one_table_then_children_and_grandchildren_get_their_roles():
-    import subprocess
-    import sys
-
-    code = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); time.sleep(30)"
+    code = ("import subprocess, sys, time; "
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); time.sleep(30)")
     child = subprocess.Popen([sys.executable, "-c", code, "run_relay"])
     try:
         table = None
